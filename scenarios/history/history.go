@@ -1,0 +1,186 @@
+// Package history is the one record of a run: every request the simulated
+// users made, every fault the schedule injected, and the final state of the
+// databases and the clearing service. Invariants are pure functions of it, so
+// a run can be judged again later from its JSON lines.
+package history
+
+import (
+	"time"
+)
+
+// Op names what a simulated user (or probe) was doing with a request.
+type Op string
+
+// The operations of the workload and of the probes.
+const (
+	OpLogin    Op = "login"
+	OpInbox    Op = "inbox"
+	OpSend     Op = "send"
+	OpRead     Op = "read"
+	OpLogout   Op = "logout"
+	OpRedirect Op = "redirect-probe" // a plain-http request that must be redirected
+	OpTLS      Op = "tls-probe"      // a TLS handshake against a public IP
+	OpHealth   Op = "health"
+)
+
+// Request is one HTTP exchange (or one TLS probe) as the client saw it.
+type Request struct {
+	Seq      int64         `json:"seq"`
+	User     string        `json:"user,omitempty"`      // simulated user id, e.g. "u007"
+	SourceIP string        `json:"source_ip,omitempty"` // local address the request was sent from
+	Start    time.Time     `json:"start"`
+	Latency  time.Duration `json:"latency_ns"`
+	Tenant   string        `json:"tenant,omitempty"` // the host name asked for (abc.test)
+	Method   string        `json:"method,omitempty"`
+	URL      string        `json:"url,omitempty"`
+	Op       Op            `json:"op"`
+	Status   int           `json:"status,omitempty"` // 0 when no response arrived
+	Err      string        `json:"err,omitempty"`    // transport error, if any
+
+	Provider      string `json:"provider,omitempty"`       // X-Regify-Provider of the response
+	ServedTenant  string `json:"served_tenant,omitempty"`  // X-Regify-Tenant of the response
+	SessionUser   string `json:"session_user,omitempty"`   // X-Regify-User: whose session answered
+	TokenSent     string `json:"token_sent,omitempty"`     // session token the client presented
+	TokenReceived string `json:"token_received,omitempty"` // session token the response set
+	Location      string `json:"location,omitempty"`       // redirect target
+	Backend       string `json:"backend,omitempty"`        // balancer's backend header, when switched on
+
+	MessageID string `json:"message_id,omitempty"` // client-chosen id of a send or read
+
+	TLS  *TLSFacts `json:"tls,omitempty"`
+	Seen *Seen     `json:"seen,omitempty"` // what the provider saw, when it reports it
+}
+
+// OK reports whether a response arrived with a 2xx or 3xx status.
+func (r *Request) OK() bool { return r.Err == "" && r.Status >= 200 && r.Status < 400 }
+
+// TLSFacts are what a client learned from a TLS handshake.
+type TLSFacts struct {
+	Address    string    `json:"address,omitempty"`     // ip:port connected to
+	ServerName string    `json:"server_name,omitempty"` // SNI sent; empty when none was sent
+	Version    string    `json:"version,omitempty"`     // "TLS 1.3"
+	Cipher     string    `json:"cipher,omitempty"`
+	ALPN       string    `json:"alpn,omitempty"`
+	PeerNames  []string  `json:"peer_names,omitempty"` // DNS names of the leaf certificate
+	NotAfter   time.Time `json:"not_after,omitempty"`
+	Verified   bool      `json:"verified"`             // chain and name verified for Expected
+	VerifyErr  string    `json:"verify_err,omitempty"` // why not
+	Expected   string    `json:"expected,omitempty"`   // the name the certificate must carry
+	Resumed    bool      `json:"resumed,omitempty"`
+}
+
+// Seen is what a provider reports it received with a request.
+type Seen struct {
+	RemoteAddr      string `json:"remote_addr,omitempty"`
+	XForwardedFor   string `json:"x_forwarded_for,omitempty"`
+	XForwardedProto string `json:"x_forwarded_proto,omitempty"`
+	XForwardedHost  string `json:"x_forwarded_host,omitempty"`
+	Forwarded       string `json:"forwarded,omitempty"`
+	TLS             bool   `json:"tls"` // the request reached the provider over TLS
+}
+
+// Fault is one injected fault, from injection to recovery.
+type Fault struct {
+	Name      string    `json:"name"`             // e.g. "provider-crash"
+	Target    string    `json:"target,omitempty"` // e.g. "p1", "db-a", "replication"
+	Injected  time.Time `json:"injected"`
+	Recovered time.Time `json:"recovered,omitempty"` // zero while not recovered
+	Detail    string    `json:"detail,omitempty"`
+	Err       string    `json:"err,omitempty"`
+	// Disruptive faults make requests fail for a while (provider crash, hang);
+	// invariants such as stickiness allow a re-pin after them.
+	ProviderFault bool `json:"provider_fault,omitempty"`
+	// DatabaseFault marks faults of the database or its replication.
+	DatabaseFault bool `json:"database_fault,omitempty"`
+}
+
+// LagSample is one heartbeat measurement of replication lag.
+type LagSample struct {
+	At   time.Time     `json:"at"`
+	From string        `json:"from"` // side written on: "a" or "b"
+	Lag  time.Duration `json:"lag_ns"`
+	Err  string        `json:"err,omitempty"` // heartbeat not seen within the probe's bound
+}
+
+// DBSide is the final state of one master.
+type DBSide struct {
+	Name         string           `json:"name"` // "a" or "b"
+	Reachable    bool             `json:"reachable"`
+	Err          string           `json:"err,omitempty"`
+	IORunning    bool             `json:"io_running"`
+	SQLRunning   bool             `json:"sql_running"`
+	LastIOErrno  int              `json:"last_io_errno,omitempty"`
+	LastIOError  string           `json:"last_io_error,omitempty"`
+	LastSQLErrno int              `json:"last_sql_errno,omitempty"`
+	LastSQLError string           `json:"last_sql_error,omitempty"`
+	GTIDSlavePos string           `json:"gtid_slave_pos,omitempty"`
+	GTIDBinlog   string           `json:"gtid_binlog_pos,omitempty"`
+	AutoIncInc   int              `json:"auto_increment_increment"`
+	AutoIncOff   int              `json:"auto_increment_offset"`
+	Checksums    map[string]int64 `json:"checksums,omitempty"` // table -> CHECKSUM TABLE
+	// Messages maps a client-chosen message id to how many rows carry it.
+	Messages map[string]int `json:"messages,omitempty"`
+}
+
+// DBState is the final state of the master-master pair.
+type DBState struct {
+	Sides []DBSide `json:"sides"`
+	// ConvergeWait is how long the harness waited after the last fault healed
+	// until both sides' checksums matched; Converged is false when they did
+	// not match within the bound it waited.
+	ConvergeWait time.Duration `json:"converge_wait_ns"`
+	Converged    bool          `json:"converged"`
+	// ReplicationEnabled is false for setups that deliberately run a single
+	// database or one-way replication (minimum redundancy).
+	OneWay bool `json:"one_way,omitempty"`
+}
+
+// ClearingState is what the fake clearing services recorded.
+type ClearingState struct {
+	// Cleared maps a message id to how many times it was cleared, summed
+	// over all clearing services.
+	Cleared map[string]int `json:"cleared"`
+}
+
+// Final holds the state read after load and faults ended.
+type Final struct {
+	DB       *DBState       `json:"db,omitempty"`
+	Clearing *ClearingState `json:"clearing,omitempty"`
+	Lag      []LagSample    `json:"lag,omitempty"`
+	// Measures are scenario-specific figures (RTO, RPO of a drill).
+	Measures map[string]float64 `json:"measures,omitempty"`
+}
+
+// Meta describes the run that produced a history.
+type Meta struct {
+	RunID    string    `json:"run_id"`
+	Scenario string    `json:"scenario"`
+	Seed     int64     `json:"seed"`
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended"`
+	// Mode is "offload" or "passthrough" (the seed's two balancer setups).
+	Mode string `json:"mode,omitempty"`
+	// Domains are the public names of the run, with their expected
+	// public addresses (name -> ip:port of https).
+	Domains []Domain `json:"domains,omitempty"`
+	// Providers are the ids of the providers behind the balancer.
+	Providers []string `json:"providers,omitempty"`
+	// ProviderShowsSeen is true when providers report forwarded headers.
+	ProviderShowsSeen bool `json:"provider_shows_seen,omitempty"`
+}
+
+// Domain is one public name and where it is served.
+type Domain struct {
+	Name     string `json:"name"`
+	PublicIP string `json:"public_ip"`
+	HTTPS    string `json:"https"` // base URL, https://abc.test:8443/
+	HTTP     string `json:"http"`  // base URL, http://abc.test:8080/
+}
+
+// History is the complete record of one scenario run.
+type History struct {
+	Meta     Meta      `json:"meta"`
+	Requests []Request `json:"-"`
+	Faults   []Fault   `json:"-"`
+	Final    Final     `json:"-"`
+}

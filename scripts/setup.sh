@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the system packages regify-verify needs, once. Safe to run again:
+# it only installs what is missing. On a machine where it cannot install
+# (not root, not Debian/Ubuntu) it names what to install and stops.
+set -euo pipefail
+
+# command -> Debian package
+declare -A want=(
+  [debootstrap]=debootstrap
+  [haproxy]=haproxy
+  [nginx]=nginx
+  [wrk]=wrk
+  [chromium]=chromium
+  [mariadbd]=mariadb-server
+  [xmllint]=libxml2-utils
+  [ip]=iproute2
+  [taskset]=util-linux
+)
+
+missing=()
+for cmd in "${!want[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+    missing+=("${want[$cmd]}")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "regify-verify needs these packages: ${missing[*]}" >&2
+  echo "Install them with your package manager (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run again." >&2
+  exit 2
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts these daemons on install; the harness starts its own copies.
+for svc in nginx haproxy mariadb; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+    systemctl disable "$svc" >/dev/null 2>&1 || true
+  fi
+done

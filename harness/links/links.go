@@ -1,0 +1,162 @@
+// Package links runs the lab's wires as in-process toxiproxy proxies: between
+// the balancer and each provider address, each provider and its database, and
+// each provider and each clearing service. A fault cuts, resets or slows a
+// wire without touching either end.
+package links
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/rs/zerolog"
+)
+
+// Links is a set of named proxies. The zero value is not usable: call New.
+type Links struct {
+	server *toxiproxy.ApiServer
+
+	mu      sync.Mutex
+	proxies map[string]*toxiproxy.Proxy
+}
+
+// New makes an empty set of links.
+func New() *Links {
+	// Toxiproxy dereferences the metrics container on every link: it must
+	// exist even though nothing reads it.
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
+	return &Links{server: srv, proxies: map[string]*toxiproxy.Proxy{}}
+}
+
+// Add starts a proxy named name that listens on listen (host:port, port 0
+// picks one) and forwards to upstream. It returns the address it listens on.
+func (l *Links) Add(name, listen, upstream string) (string, error) {
+	p := toxiproxy.NewProxy(l.server, name, listen, upstream)
+	if err := l.server.Collection.Add(p, true); err != nil {
+		return "", fmt.Errorf("start link %s (%s -> %s): %w", name, listen, upstream, err)
+	}
+	l.mu.Lock()
+	l.proxies[name] = p
+	l.mu.Unlock()
+	return p.Listen, nil
+}
+
+func (l *Links) get(name string) (*toxiproxy.Proxy, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.proxies[name]
+	if !ok {
+		return nil, fmt.Errorf("no link named %q (have %s)", name, strings.Join(l.namesLocked(), ", "))
+	}
+	return p, nil
+}
+
+// Names lists the links, sorted.
+func (l *Links) Names() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.namesLocked()
+}
+
+func (l *Links) namesLocked() []string {
+	names := make([]string, 0, len(l.proxies))
+	for n := range l.proxies {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Addr is the address the link listens on.
+func (l *Links) Addr(name string) (string, error) {
+	p, err := l.get(name)
+	if err != nil {
+		return "", err
+	}
+	return p.Listen, nil
+}
+
+// Cut refuses new connections and closes live ones, as a pulled cable does.
+func (l *Links) Cut(name string) error {
+	p, err := l.get(name)
+	if err != nil {
+		return err
+	}
+	p.Stop()
+	return nil
+}
+
+// Restore reopens a cut link on the same address.
+func (l *Links) Restore(name string) error {
+	p, err := l.get(name)
+	if err != nil {
+		return err
+	}
+	if err := p.Start(); err != nil && err != toxiproxy.ErrProxyAlreadyStarted {
+		return fmt.Errorf("restore link %s: %w", name, err)
+	}
+	return nil
+}
+
+// Toxic is one toxiproxy toxic: Type is latency, timeout, reset_peer,
+// bandwidth, slow_close, slicer or limit_data; Attributes are its knobs
+// (latency in ms, timeout in ms with 0 = black hole, ...).
+type Toxic struct {
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	Stream     string         `json:"stream"` // "upstream" or "downstream"
+	Toxicity   float32        `json:"toxicity"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+// AddToxic adds a toxic to a link; new and live connections get it.
+func (l *Links) AddToxic(name string, t Toxic) error {
+	p, err := l.get(name)
+	if err != nil {
+		return err
+	}
+	if t.Stream == "" {
+		t.Stream = "downstream"
+	}
+	if t.Toxicity == 0 {
+		t.Toxicity = 1
+	}
+	if t.Name == "" {
+		t.Name = t.Type + "_" + t.Stream
+	}
+	body, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode toxic %s: %w", t.Name, err)
+	}
+	if _, err := p.Toxics.AddToxicJson(strings.NewReader(string(body))); err != nil {
+		return fmt.Errorf("add toxic %s to link %s: %w", t.Name, name, err)
+	}
+	return nil
+}
+
+// RemoveToxic removes a toxic added with AddToxic.
+func (l *Links) RemoveToxic(ctx context.Context, name, toxic string) error {
+	p, err := l.get(name)
+	if err != nil {
+		return err
+	}
+	if err := p.Toxics.RemoveToxic(ctx, toxic); err != nil {
+		return fmt.Errorf("remove toxic %s from link %s: %w", toxic, name, err)
+	}
+	return nil
+}
+
+// Close stops every link and closes their connections.
+func (l *Links) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for name, p := range l.proxies {
+		p.Stop()
+		delete(l.proxies, name)
+	}
+	_ = l.server.Collection.Clear()
+}

@@ -81,6 +81,9 @@ type Seen struct {
 
 // Fault is one injected fault, from injection to recovery.
 type Fault struct {
+	// ID numbers the faults of a run from 1 (a Recorder assigns it); a
+	// streamed recovery repeats the fault with the same id. Zero: unnumbered.
+	ID        int       `json:"id,omitempty"`
 	Name      string    `json:"name"`             // e.g. "provider-crash"
 	Target    string    `json:"target,omitempty"` // e.g. "p1", "db-a", "replication"
 	Injected  time.Time `json:"injected"`

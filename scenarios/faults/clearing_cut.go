@@ -1,0 +1,33 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+)
+
+// ClearingCut cuts every provider's link to one clearing service; with a
+// redundant clearing connection no message may fail or be cleared twice.
+type ClearingCut struct {
+	Lab      Lab
+	Clearing int // index into the lab's clearing services
+}
+
+func (f ClearingCut) Name() string   { return "clearing-cut" }
+func (f ClearingCut) Target() string { return fmt.Sprintf("clearing-%d", f.Clearing+1) }
+
+// Kind: the redundant connection must hide this fault completely.
+func (f ClearingCut) Kind() Kind { return Kind{} }
+
+func (f ClearingCut) Inject(ctx context.Context) error {
+	if err := eachLink(f.Lab.ClearingLinks(f.Clearing), f.Lab.CutLink); err != nil {
+		return fmt.Errorf("cut clearing link %d: %w", f.Clearing+1, err)
+	}
+	return nil
+}
+
+func (f ClearingCut) Recover(ctx context.Context) error {
+	if err := eachLink(f.Lab.ClearingLinks(f.Clearing), f.Lab.RestoreLink); err != nil {
+		return fmt.Errorf("restore clearing link %d: %w", f.Clearing+1, err)
+	}
+	return nil
+}

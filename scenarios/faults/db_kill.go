@@ -1,0 +1,37 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+)
+
+// DBKill sends SIGKILL to one master; Recover starts it again, and it must
+// rejoin replication by itself.
+type DBKill struct {
+	Lab  Lab
+	Side string // "a" or "b"
+}
+
+func (f DBKill) Name() string   { return "db-kill" }
+func (f DBKill) Target() string { return "db-" + f.Side }
+func (f DBKill) Kind() Kind     { return Kind{Provider: true, Database: true} }
+
+func (f DBKill) Inject(ctx context.Context) error {
+	return withDB(f.Lab, "kill database "+f.Side, func(db DB) error { return db.Kill(ctx, f.Side) })
+}
+
+func (f DBKill) Recover(ctx context.Context) error {
+	return withDB(f.Lab, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
+}
+
+// withDB runs f on the lab's database pair, naming what was being done.
+func withDB(lab Lab, doing string, f func(DB) error) error {
+	db, err := lab.Database()
+	if err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	if err := f(db); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
+}

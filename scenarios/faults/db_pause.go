@@ -1,0 +1,22 @@
+package faults
+
+import "context"
+
+// DBPause freezes one master (SIGSTOP of its container): connections stay
+// open and nothing answers, the hardest database failure to detect.
+type DBPause struct {
+	Lab  Lab
+	Side string
+}
+
+func (f DBPause) Name() string   { return "db-pause" }
+func (f DBPause) Target() string { return "db-" + f.Side }
+func (f DBPause) Kind() Kind     { return Kind{Provider: true, Database: true} }
+
+func (f DBPause) Inject(ctx context.Context) error {
+	return withDB(f.Lab, "pause database "+f.Side, func(db DB) error { return db.Pause(ctx, f.Side) })
+}
+
+func (f DBPause) Recover(ctx context.Context) error {
+	return withDB(f.Lab, "unpause database "+f.Side, func(db DB) error { return db.Unpause(ctx, f.Side) })
+}

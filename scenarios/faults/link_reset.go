@@ -1,0 +1,37 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/regify-verify/regify-verify/harness/links"
+)
+
+// LinkReset makes every connection between the balancer and one provider end
+// in a TCP reset, as a flapping firewall does.
+type LinkReset struct {
+	Lab      Lab
+	Provider string
+}
+
+const resetToxic = "link-reset"
+
+func (f LinkReset) Name() string   { return "link-reset" }
+func (f LinkReset) Target() string { return "lb-" + f.Provider }
+func (f LinkReset) Kind() Kind     { return Kind{Provider: true} }
+
+func (f LinkReset) Inject(ctx context.Context) error {
+	t := links.Toxic{Name: resetToxic, Type: "reset_peer", Stream: "upstream", Attributes: map[string]any{"timeout": 0}}
+	if err := eachLink(f.Lab.BalancerLinks(f.Provider), func(l string) error { return f.Lab.AddToxic(l, t) }); err != nil {
+		return fmt.Errorf("reset balancer links to %s: %w", f.Provider, err)
+	}
+	return nil
+}
+
+func (f LinkReset) Recover(ctx context.Context) error {
+	err := eachLink(f.Lab.BalancerLinks(f.Provider), func(l string) error { return f.Lab.RemoveToxic(ctx, l, resetToxic) })
+	if err != nil {
+		return fmt.Errorf("end resets on balancer links to %s: %w", f.Provider, err)
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+)
+
+// ProviderCrash kills a provider: its listeners and live connections are gone
+// at once, as when an appliance loses power. Recover starts it again.
+type ProviderCrash struct {
+	Lab      Lab
+	Provider string
+}
+
+func (f ProviderCrash) Name() string   { return "provider-crash" }
+func (f ProviderCrash) Target() string { return f.Provider }
+func (f ProviderCrash) Kind() Kind     { return Kind{Provider: true} }
+
+func (f ProviderCrash) Inject(ctx context.Context) error {
+	if err := f.Lab.CrashProvider(ctx, f.Provider); err != nil {
+		return fmt.Errorf("crash provider %s: %w", f.Provider, err)
+	}
+	return nil
+}
+
+func (f ProviderCrash) Recover(ctx context.Context) error {
+	if err := f.Lab.RestartProvider(ctx, f.Provider); err != nil {
+		return fmt.Errorf("restart provider %s: %w", f.Provider, err)
+	}
+	return nil
+}

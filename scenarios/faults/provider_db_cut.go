@@ -1,0 +1,31 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+)
+
+// ProviderDBCut cuts a provider off its database; the provider must report
+// itself unhealthy so the balancer moves its clients away.
+type ProviderDBCut struct {
+	Lab      Lab
+	Provider string
+}
+
+func (f ProviderDBCut) Name() string   { return "provider-db-cut" }
+func (f ProviderDBCut) Target() string { return f.Provider + "-db" }
+func (f ProviderDBCut) Kind() Kind     { return Kind{Provider: true} }
+
+func (f ProviderDBCut) Inject(ctx context.Context) error {
+	if err := f.Lab.CutLink(f.Lab.DatabaseLink(f.Provider)); err != nil {
+		return fmt.Errorf("cut %s from its database: %w", f.Provider, err)
+	}
+	return nil
+}
+
+func (f ProviderDBCut) Recover(ctx context.Context) error {
+	if err := f.Lab.RestoreLink(f.Lab.DatabaseLink(f.Provider)); err != nil {
+		return fmt.Errorf("reconnect %s to its database: %w", f.Provider, err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/moby/client"
+)
+
+// SweepOptions say what Sweep removes.
+type SweepOptions struct {
+	// All removes the objects of live runs too (lab down --all), except the
+	// calling process's own.
+	All bool
+	// Docker is the engine client; nil sweeps temp dirs only.
+	Docker *client.Client
+	// TempRoot is where temp dirs live; empty means os.TempDir().
+	TempRoot string
+	Log      *slog.Logger
+}
+
+// SweepReport says what Sweep removed.
+type SweepReport struct {
+	Containers, Networks, Volumes, TempDirs []string
+	// Kept counts objects of live runs that were left alone.
+	Kept int
+}
+
+// Sweep removes containers, networks, volumes and temp dirs of our runs
+// whose owning process is dead (or of every other run with All). Only
+// objects carrying our run label, or temp dirs with our prefix and owner
+// mark, are ever touched.
+func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
+	var rep SweepReport
+	var errs []error
+	self := SelfOwner()
+	doomed := func(owner string) bool {
+		if owner == self {
+			return false
+		}
+		if o.All {
+			return true
+		}
+		return !ownerAlive(owner)
+	}
+	if o.Docker != nil {
+		f := make(client.Filters).Add("label", LabelRun)
+		cl, err := o.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		if err != nil {
+			return rep, fmt.Errorf("list containers of regify-verify runs: %w", err)
+		}
+		for _, c := range cl.Items {
+			if !doomed(c.Labels[LabelOwner]) {
+				rep.Kept++
+				continue
+			}
+			if _, err := o.Docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+				continue
+			}
+			rep.Containers = append(rep.Containers, strings.TrimPrefix(firstName(c.Names), "/"))
+		}
+		nl, err := o.Docker.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		if err != nil {
+			return rep, fmt.Errorf("list networks of regify-verify runs: %w", err)
+		}
+		for _, n := range nl.Items {
+			if !doomed(n.Labels[LabelOwner]) {
+				rep.Kept++
+				continue
+			}
+			if _, err := o.Docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+				continue
+			}
+			rep.Networks = append(rep.Networks, n.Name)
+		}
+		vl, err := o.Docker.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+		if err != nil {
+			return rep, fmt.Errorf("list volumes of regify-verify runs: %w", err)
+		}
+		for _, v := range vl.Items {
+			if !doomed(v.Labels[LabelOwner]) {
+				rep.Kept++
+				continue
+			}
+			if _, err := o.Docker.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+				continue
+			}
+			rep.Volumes = append(rep.Volumes, v.Name)
+		}
+	}
+	root := o.TempRoot
+	if root == "" {
+		root = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, TempPrefix+"rv*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // not marked: not provably ours
+		}
+		if !doomed(string(b)) {
+			rep.Kept++
+			continue
+		}
+		if err := os.RemoveAll(d); err != nil {
+			errs = append(errs, fmt.Errorf("remove temp dir %s: %w", d, err))
+			continue
+		}
+		rep.TempDirs = append(rep.TempDirs, d)
+	}
+	if o.Log != nil {
+		o.Log.Info("sweep", "containers", len(rep.Containers), "networks", len(rep.Networks),
+			"volumes", len(rep.Volumes), "tempdirs", len(rep.TempDirs), "kept", rep.Kept)
+	}
+	return rep, errors.Join(errs...)
+}
+
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}

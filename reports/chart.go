@@ -40,10 +40,10 @@ var palette = [...]struct{ color, dash string }{
 }
 
 const (
-	chartW, chartH                  = 560, 220
-	padL, padR, padT, padB          = 52, 12, 34, 34
-	plotW                   float64 = chartW - padL - padR
-	plotH                   float64 = chartH - padT - padB
+	chartW, chartH                 = 560, 220
+	padL, padR, padT, padB         = 52, 12, 34, 34
+	plotW                  float64 = chartW - padL - padR
+	plotH                  float64 = chartH - padT - padB
 )
 
 func (c chart) svg() template.HTML {

@@ -141,7 +141,11 @@ func fixtureReport() *Report {
 			{Name: "session-continuity", Verdict: Fail, Summary: "11 clients were logged out after their cookie went to the other provider.",
 				Evidence: []string{"client 127.0.10.4  12:02:03.418  GET /inbox → p2  401 (token issued by p1)"}},
 		}, passing("redirect", "tls", "forwarded-headers", "replication-health", "clearing")...),
-		Topology: func() *Topology { t := labTopology(); t.Balancer = "built-in balancer (round robin, broken on purpose)"; return t }(),
+		Topology: func() *Topology {
+			t := labTopology()
+			t.Balancer = "built-in balancer (round robin, broken on purpose)"
+			return t
+		}(),
 		Timeline: func() *Timeline {
 			tl := timeline(none, func(i int) int { return (i * 7) % 5 }, true)
 			tl.Points = tl.Points[:30]

@@ -1,0 +1,128 @@
+package check
+
+import (
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+// Redirect checks the seed's rule "forward all http:// to https://": every
+// redirect probe (a plain-http request) answers 301, 302, 307 or 308 with a
+// Location on https, the same host (the port may be the name's https port),
+// the same path and query; never content, never a redirect back to http.
+type Redirect struct{}
+
+// Name implements Invariant.
+func (Redirect) Name() string { return NameRedirect }
+
+// Check implements Invariant.
+func (Redirect) Check(h *history.History) reports.Invariant {
+	httpsPort := map[string]string{} // host -> port of its https URL
+	for _, d := range h.Meta.Domains {
+		if u, err := url.Parse(d.HTTPS); err == nil && u.Host != "" {
+			httpsPort[strings.ToLower(u.Hostname())] = portOf(u)
+		}
+	}
+	base := origin(h)
+	var ev evidence
+	probes := 0
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.Op != history.OpRedirect {
+			continue
+		}
+		probes++
+		if why := badRedirect(r, httpsPort); why != "" && ev.want() {
+			ev.lines = append(ev.lines, why+": "+witness(base, r)+" Location "+quoteOrNone(r.Location))
+		}
+	}
+	if probes == 0 {
+		return skip("no redirect probes (plain-http requests) in the history")
+	}
+	if ev.count() > 0 {
+		return fail(&ev, "%d of %d plain-http requests were not redirected to the same URL on https", ev.count(), probes)
+	}
+	return pass("all %d plain-http requests were redirected to the same host, path and query on https", probes)
+}
+
+func badRedirect(r *history.Request, httpsPort map[string]string) string {
+	if r.Err != "" {
+		return "no answer"
+	}
+	switch r.Status {
+	case 301, 302, 307, 308:
+	default:
+		if r.Status >= 200 && r.Status < 300 {
+			return "content over plain http"
+		}
+		return "not a redirect"
+	}
+	loc, err := url.Parse(r.Location)
+	if err != nil || r.Location == "" {
+		return "no valid Location"
+	}
+	if loc.Scheme == "http" {
+		return "redirect to http (loop)"
+	}
+	if loc.Scheme != "https" {
+		return "Location is not absolute https"
+	}
+	req, err := url.Parse(r.URL)
+	if err != nil {
+		return "request URL unparsable"
+	}
+	host := strings.ToLower(req.Hostname())
+	if !strings.EqualFold(loc.Hostname(), host) {
+		return "different host"
+	}
+	want, known := httpsPort[host]
+	if !known {
+		want = "443"
+	}
+	if portOf(loc) != want {
+		return "wrong https port (want " + want + ")"
+	}
+	if cleanPath(loc.EscapedPath()) != cleanPath(req.EscapedPath()) {
+		return "different path"
+	}
+	if loc.RawQuery != req.RawQuery {
+		return "different query"
+	}
+	return ""
+}
+
+// portOf is the URL's port, or the scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
+}
+
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+func quoteOrNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// hostOnly strips a port from an address, tolerating none.
+func hostOnly(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return strings.Trim(addr, "[]")
+}

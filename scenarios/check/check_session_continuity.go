@@ -1,0 +1,88 @@
+package check
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+// SessionContinuity checks that a user who always presents its newest token
+// is never logged out. regify rotates the session cookie on every response,
+// so a 401 on the newest token means the session was lost (another provider
+// answered, or the session store forgot it). Such a loss is allowed only
+// inside a provider fault window, and counted per fault.
+type SessionContinuity struct {
+	// Grace extends each provider fault's window past its recovery.
+	Grace time.Duration
+	// MaxLossesPerFault bounds losses inside one fault window; negative
+	// means any number.
+	MaxLossesPerFault int
+}
+
+// Name implements Invariant.
+func (SessionContinuity) Name() string { return NameSessionContinuity }
+
+// Check implements Invariant.
+func (s SessionContinuity) Check(h *history.History) reports.Invariant {
+	ws := windows(h, s.Grace, isProviderFault)
+	perFault := make([]int, len(ws))
+	base := origin(h)
+	newest := make(map[string]string, 64) // user -> newest token received
+	loggedOut := map[string]bool{}
+	var ev evidence
+	presented, allowed := 0, 0
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.User == "" {
+			continue
+		}
+		if r.TokenSent != "" {
+			presented++
+			if r.Status == http.StatusUnauthorized && r.TokenSent == newest[r.User] {
+				loggedOut[r.User] = true
+				if j := coveringWindow(ws, r.Start); j >= 0 {
+					perFault[j]++
+					allowed++
+				} else if ev.want() {
+					ev.lines = append(ev.lines, "logged out with the newest token outside any failover: "+witness(base, r))
+				}
+			}
+		}
+		if r.TokenReceived != "" {
+			newest[r.User] = r.TokenReceived
+		}
+	}
+	if presented == 0 {
+		return skip("no request presented a session token")
+	}
+	if s.MaxLossesPerFault >= 0 {
+		for j, n := range perFault {
+			if n > s.MaxLossesPerFault {
+				f := ws[j].fault
+				ev.addf("%d sessions lost in fault %s on %s at %s (bound %d)", n, f.Name, f.Target, offset(base, f.Injected), s.MaxLossesPerFault)
+			}
+		}
+	}
+	if ev.count() > 0 {
+		return fail(&ev, "%d users were logged out although they presented their newest token (%d losses during failovers)",
+			len(loggedOut), allowed)
+	}
+	msg := fmt.Sprintf("%d requests presented the newest token; no logout outside a failover", presented)
+	if allowed > 0 {
+		msg += fmt.Sprintf("; %d sessions of %d users lost during failovers (allowed)", allowed, len(loggedOut))
+	}
+	return reports.Invariant{Verdict: reports.Pass, Summary: msg}
+}
+
+// coveringWindow returns the index of the first window covering t, or -1.
+func coveringWindow(ws []window, t time.Time) int {
+	for j, w := range ws {
+		if w.covers(t) {
+			return j
+		}
+	}
+	return -1
+}

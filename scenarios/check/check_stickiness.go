@@ -1,0 +1,78 @@
+package check
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+// Stickiness checks the seed's session persistence by source IP: per source
+// IP and tenant, consecutive successful responses come from one provider. A
+// client may move only when its provider is faulted (a provider fault on it
+// whose window covers the move), and must not move back when the fault
+// heals — that would be flapping, and a second logout.
+type Stickiness struct {
+	// Grace extends each provider fault's window past its recovery.
+	Grace time.Duration
+}
+
+// Name implements Invariant.
+func (Stickiness) Name() string { return NameStickiness }
+
+type stickyClient struct {
+	provider string
+	at       time.Time
+}
+
+type clientKey struct{ ip, tenant string }
+
+// Check implements Invariant.
+func (s Stickiness) Check(h *history.History) reports.Invariant {
+	ws := windows(h, s.Grace, isProviderFault)
+	base := origin(h)
+	clients := make(map[clientKey]*stickyClient, 64)
+	var ev evidence
+	repins := 0
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.Provider == "" || r.SourceIP == "" || !r.OK() || probe(r) {
+			continue
+		}
+		k := clientKey{r.SourceIP, r.Tenant}
+		c := clients[k]
+		if c == nil {
+			clients[k] = &stickyClient{provider: r.Provider, at: r.Start}
+			continue
+		}
+		if c.provider != r.Provider {
+			if faulted(ws, c.provider, r.Start) {
+				repins++
+			} else if ev.want() {
+				ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+": "+c.provider+" at "+offset(base, c.at)+
+					" → "+r.Provider+" at "+offset(base, r.Start)+" while "+c.provider+" was not faulted; "+witness(base, r))
+			}
+			c.provider = r.Provider
+		}
+		c.at = r.Start
+	}
+	if len(clients) == 0 {
+		return skip("no successful request named its provider (X-Regify-Provider) with a source IP")
+	}
+	if ev.count() > 0 {
+		return fail(&ev, "%d of %d clients' moves between providers happened while the provider was healthy (%d allowed re-pins after faults)",
+			ev.count(), len(clients), repins)
+	}
+	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault", len(clients), repins)
+}
+
+// faulted reports whether provider p is inside a provider fault window at t.
+// A fault without a target counts for every provider.
+func faulted(ws []window, p string, t time.Time) bool {
+	for _, w := range ws {
+		if (w.fault.Target == "" || w.fault.Target == p) && w.covers(t) {
+			return true
+		}
+	}
+	return false
+}

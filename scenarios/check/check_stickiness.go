@@ -23,6 +23,7 @@ func (Stickiness) Name() string { return NameStickiness }
 type stickyClient struct {
 	provider string
 	at       time.Time
+	moved    bool // moved at least once while its provider was healthy
 }
 
 type clientKey struct{ ip, tenant string }
@@ -33,7 +34,7 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 	base := origin(h)
 	clients := make(map[clientKey]*stickyClient, 64)
 	var ev evidence
-	repins := 0
+	repins, moves, movers := 0, 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.Provider == "" || r.SourceIP == "" || !r.OK() || probe(r) {
@@ -48,9 +49,16 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 		if c.provider != r.Provider {
 			if faulted(ws, c.provider, r.Start) {
 				repins++
-			} else if ev.want() {
-				ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+": "+c.provider+" at "+offset(base, c.at)+
-					" → "+r.Provider+" at "+offset(base, r.Start)+" while "+c.provider+" was not faulted; "+witness(base, r))
+			} else {
+				moves++
+				if !c.moved {
+					c.moved = true
+					movers++
+				}
+				if ev.want() {
+					ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+": "+c.provider+" at "+offset(base, c.at)+
+						" → "+r.Provider+" at "+offset(base, r.Start)+" while "+c.provider+" was not faulted; "+witness(base, r))
+				}
 			}
 			c.provider = r.Provider
 		}
@@ -60,8 +68,8 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 		return skip("no successful request named its provider (X-Regify-Provider) with a source IP")
 	}
 	if ev.count() > 0 {
-		return fail(&ev, "%d of %d clients' moves between providers happened while the provider was healthy (%d allowed re-pins after faults)",
-			ev.count(), len(clients), repins)
+		return fail(&ev, "%d of %d clients moved between providers while their provider was healthy (%d moves; %d allowed re-pins after faults)",
+			movers, len(clients), moves, repins)
 	}
 	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault", len(clients), repins)
 }

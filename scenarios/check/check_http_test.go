@@ -1,0 +1,268 @@
+package check
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+func TestStickiness(t *testing.T) {
+	inv := Stickiness{Grace: time.Second}
+	cases := []tcase{
+		{"one provider each", inv, hist(
+			rq(1, "u1", "p1", 200), rq(1, "u2", "p2", 200), rq(2, "u1", "p1", 200), rq(2, "u2", "p2", 200),
+		), reports.Pass, []string{"2 clients"}},
+		{"failures and probes do not count as moves", inv, hist(
+			rq(1, "u1", "p1", 200), rq(2, "u1", "p2", 503), rq(3, "u1", "", 0, errText("reset")),
+			rq(4, "u1", "p2", 200, op(history.OpHealth)), rq(5, "u1", "p1", 200),
+		), reports.Pass, nil},
+		{"tenants are separate clients", inv, hist(
+			rq(1, "u1", "p1", 200), rq(2, "u1", "p2", 200, tenant("def.test")), rq(3, "u1", "p1", 200),
+		), reports.Pass, []string{"2 clients"}},
+		{"round robin (negative control)", inv, hist(
+			rq(1, "u1", "p1", 200), rq(2, "u1", "p2", 200), rq(3, "u1", "p1", 200),
+		), reports.Fail, []string{"127.0.10.1 abc.test: p1 at +1.000s → p2 at +2.000s", "p2 at +2.000s → p1 at +3.000s", "1 of 1 clients", "2 moves"}},
+		{"re-pin after a fault of the old provider", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(5, "u1", "", 0, errText("eof")), rq(6, "u1", "p2", 200), rq(30, "u1", "p2", 200),
+		), crash("p1", 4, 20)), reports.Pass, []string{"1 re-pins"}},
+		{"flapping back after recovery", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200), rq(30, "u1", "p1", 200),
+		), crash("p1", 4, 20)), reports.Fail, []string{"p2 at +6.000s → p1 at +30.000s"}},
+		{"flapping back inside the grace is still flapping", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200), rq(20.5, "u1", "p1", 200),
+		), crash("p1", 4, 20)), reports.Fail, []string{"p2 was not faulted"}},
+		{"a fault of the other provider does not excuse a move", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200),
+		), crash("p2", 4, 20)), reports.Fail, nil},
+		{"re-pin after the grace is a fail", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(22, "u1", "p2", 200),
+		), crash("p1", 4, 20)), reports.Fail, nil},
+		{"unrecovered fault stays open", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(100, "u1", "p2", 200),
+		), crash("p1", 4, 0)), reports.Pass, nil},
+		{"no provider header", inv, hist(rq(1, "u1", "", 200)), reports.Skip, []string{"X-Regify-Provider"}},
+	}
+	runCases(t, cases)
+}
+
+func TestStickinessEvidenceIsBounded(t *testing.T) {
+	var reqs []history.Request
+	for i := range 20 {
+		reqs = append(reqs, rq(float64(i), "u1", fmt.Sprintf("p%d", i%2+1), 200))
+	}
+	runCases(t, []tcase{{"bounded", Stickiness{}, hist(reqs...), reports.Fail, []string{"and 14 more"}}})
+}
+
+func TestSessionContinuity(t *testing.T) {
+	inv := SessionContinuity{Grace: time.Second, MaxLossesPerFault: 1}
+	login := func(sec float64, u, got string) history.Request {
+		return rq(sec, u, "p1", 200, op(history.OpLogin), tok("", got))
+	}
+	cases := []tcase{
+		{"newest token always accepted", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, tok("a", "b")), rq(3, "u1", "p1", 200, tok("b", "c")),
+		), reports.Pass, []string{"2 requests presented"}},
+		{"logout on the newest token (negative control: round robin)", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p2", 401, tok("a", "")),
+		), reports.Fail, []string{"1 users were logged out", "u1", "sent a"}},
+		{"401 on a stale token is not judged", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, tok("a", "b")), rq(3, "u1", "p1", 401, tok("a", "")),
+		), reports.Pass, nil},
+		{"tokens are per user", inv, hist(
+			login(1, "u1", "a"), login(1, "u2", "x"), rq(2, "u2", "p1", 401, tok("a", "")),
+		), reports.Pass, nil},
+		{"loss during an allowed failover is counted", inv, withFaults(hist(
+			login(1, "u1", "a"), rq(6, "u1", "p2", 401, tok("a", "")), login(7, "u1", "b"), rq(8, "u1", "p2", 200, tok("b", "c")),
+		), crash("p1", 5, 10)), reports.Pass, []string{"1 sessions of 1 users lost during failovers"}},
+		{"too many losses in one failover", inv, withFaults(hist(
+			login(1, "u1", "a"), login(1, "u2", "x"),
+			rq(6, "u1", "p2", 401, tok("a", "")), rq(6, "u2", "p2", 401, tok("x", "")),
+		), crash("p1", 5, 10)), reports.Fail, []string{"2 sessions lost in fault provider-crash on p1", "bound 1"}},
+		{"loss after the window", inv, withFaults(hist(
+			login(1, "u1", "a"), rq(12, "u1", "p2", 401, tok("a", "")),
+		), crash("p1", 5, 10)), reports.Fail, []string{"outside any failover"}},
+		{"no tokens", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"token"}},
+	}
+	runCases(t, cases)
+}
+
+func TestRedirect(t *testing.T) {
+	inv := Redirect{}
+	withDomains := func(h *history.History) *history.History {
+		h.Meta.Domains = []history.Domain{
+			{Name: "abc.test", HTTPS: "https://abc.test:8443/", HTTP: "http://abc.test:8080/"},
+			{Name: "def.test", HTTPS: "https://def.test/", HTTP: "http://def.test/"},
+		}
+		return h
+	}
+	probe := func(u string, status int, loc string) history.Request {
+		return rq(1, "", "", 0, onURL(u), location(status, loc))
+	}
+	cases := []tcase{
+		{"all redirected", inv, withDomains(hist(
+			probe("http://abc.test:8080/inbox?x=1", 301, "https://abc.test:8443/inbox?x=1"),
+			probe("http://def.test/", 308, "https://def.test/"),
+			probe("http://def.test", 302, "https://def.test:443/"),
+			probe("http://ABC.test:8080/a%2Fb", 307, "https://abc.test:8443/a%2Fb"),
+		)), reports.Pass, []string{"all 4"}},
+		{"content over http (negative control: no redirect)", inv, withDomains(hist(
+			probe("http://abc.test:8080/inbox", 200, ""),
+		)), reports.Fail, []string{"content over plain http"}},
+		{"wrong host", inv, withDomains(hist(probe("http://abc.test:8080/", 301, "https://def.test:8443/"))), reports.Fail, []string{"different host"}},
+		{"wrong port", inv, withDomains(hist(probe("http://abc.test:8080/", 301, "https://abc.test/"))), reports.Fail, []string{"wrong https port (want 8443)"}},
+		{"path dropped", inv, withDomains(hist(probe("http://abc.test:8080/inbox", 301, "https://abc.test:8443/"))), reports.Fail, []string{"different path"}},
+		{"query dropped", inv, withDomains(hist(probe("http://abc.test:8080/a?x=1", 301, "https://abc.test:8443/a"))), reports.Fail, []string{"different query"}},
+		{"loop to http", inv, withDomains(hist(probe("http://abc.test:8080/", 301, "http://abc.test:8080/"))), reports.Fail, []string{"loop"}},
+		{"relative Location", inv, withDomains(hist(probe("http://abc.test:8080/", 301, "/x"))), reports.Fail, []string{"not absolute https"}},
+		{"no answer", inv, withDomains(hist(rq(1, "", "", 0, onURL("http://abc.test:8080/"), op(history.OpRedirect), errText("refused")))), reports.Fail, []string{"no answer"}},
+		{"404", inv, withDomains(hist(probe("http://abc.test:8080/", 404, ""))), reports.Fail, []string{"not a redirect"}},
+		{"unknown domain defaults to 443", inv, hist(probe("http://x.test/", 301, "https://x.test/")), reports.Pass, nil},
+		{"no probes", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"no redirect probes"}},
+	}
+	runCases(t, cases)
+}
+
+func tlsProbe(addr, sni, version string, verified bool, names ...string) history.Request {
+	expected := sni
+	if expected == "" {
+		expected = "abc.test"
+	}
+	return history.Request{Op: history.OpTLS, Start: at(1), TLS: &history.TLSFacts{
+		Address: addr, ServerName: sni, Version: version, Verified: verified, PeerNames: names, Expected: expected,
+	}}
+}
+
+func TestTLS(t *testing.T) {
+	inv := TLS{}
+	domains := func(h *history.History) *history.History {
+		h.Meta.Domains = []history.Domain{{Name: "abc.test", PublicIP: "127.0.1.1"}, {Name: "def.test", PublicIP: "127.0.1.2"}}
+		return h
+	}
+	good := []history.Request{
+		tlsProbe("127.0.1.1:8443", "abc.test", "TLS 1.3", true, "abc.test"),
+		tlsProbe("127.0.1.1:8443", "", "TLS 1.2", true, "abc.test"),
+		func() history.Request {
+			r := tlsProbe("127.0.1.2:8443", "def.test", "TLS 1.3", true, "*.def.test", "def.test")
+			return r
+		}(),
+		func() history.Request {
+			r := tlsProbe("127.0.1.2:8443", "", "TLS 1.3", true, "def.test")
+			r.TLS.Expected = "def.test"
+			return r
+		}(),
+	}
+	cases := []tcase{
+		{"all names, with and without SNI", inv, domains(hist(good...)), reports.Pass, []string{"4 TLS probes of 2 public IPs"}},
+		{"wrong certificate for a name (negative control)", inv, domains(hist(append(good[:3:3],
+			func() history.Request {
+				r := tlsProbe("127.0.1.2:8443", "", "TLS 1.3", true, "abc.test")
+				r.TLS.Expected = "def.test"
+				return r
+			}())...)), reports.Fail, []string{"certificate for abc.test, want def.test"}},
+		{"not verified", inv, hist(tlsProbe("127.0.1.1:8443", "abc.test", "TLS 1.3", false, "abc.test"),
+			tlsProbe("127.0.1.1:8443", "", "TLS 1.3", true, "abc.test")), reports.Fail, []string{"not verified"}},
+		{"TLS 1.1", inv, hist(tlsProbe("127.0.1.1:8443", "abc.test", "TLS 1.1", true, "abc.test"),
+			tlsProbe("127.0.1.1:8443", "", "TLS 1.3", true, "abc.test")), reports.Fail, []string{`old protocol TLS 1.1`}},
+		{"handshake error", inv, hist(func() history.Request {
+			r := tlsProbe("127.0.1.1:8443", "abc.test", "", false)
+			r.Err = "remote error: unrecognized name"
+			return r
+		}(), tlsProbe("127.0.1.1:8443", "", "TLS 1.3", true, "abc.test")), reports.Fail, []string{"handshake failed"}},
+		{"a public IP never probed without SNI", inv, domains(hist(good[0], good[1], good[2])), reports.Fail,
+			[]string{"public IP 127.0.1.2 was not probed without SNI"}},
+		{"a public IP never probed at all", inv, domains(hist(good[0], good[1])), reports.Fail,
+			[]string{"127.0.1.2 was not probed with SNI", "127.0.1.2 was not probed without SNI"}},
+		{"wildcard does not cover two labels", inv, hist(tlsProbe("127.0.1.1:8443", "a.b.test", "TLS 1.3", true, "*.test"),
+			tlsProbe("127.0.1.1:8443", "", "TLS 1.3", true, "abc.test")), reports.Fail, nil},
+		{"no probes", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"no TLS probes"}},
+	}
+	runCases(t, cases)
+}
+
+func TestForwardedHeaders(t *testing.T) {
+	inv := ForwardedHeaders{}
+	ok := history.Seen{RemoteAddr: "127.0.2.9:4000", XForwardedFor: "127.0.10.1", XForwardedProto: "https"}
+	passthrough := func(h *history.History) *history.History { h.Meta.Mode = "passthrough"; return h }
+	cases := []tcase{
+		{"offload: proto and client", inv, hist(
+			rq(1, "u1", "p1", 200, seen(ok)),
+			rq(2, "u1", "p1", 200, seen(history.Seen{XForwardedFor: "10.9.9.9, 127.0.10.1", XForwardedProto: "https"})),
+			rq(3, "u1", "p1", 200, seen(history.Seen{Forwarded: `for=10.1.1.1, for="127.0.10.1:5555";proto=https`, XForwardedProto: "https"})),
+			rq(4, "u1", "p1", 200, seen(history.Seen{XForwardedProto: "http"}), onURL("http://abc.test:8080/")),
+		), reports.Pass, []string{"all 3 requests", "offload mode"}},
+		{"missing X-Forwarded-Proto (negative control)", inv, hist(
+			rq(1, "u1", "p1", 200, seen(history.Seen{XForwardedFor: "127.0.10.1"})),
+		), reports.Fail, []string{"X-Forwarded-Proto (none), want https"}},
+		{"client spoofable: first hop only", inv, hist(
+			rq(1, "u1", "p1", 200, seen(history.Seen{XForwardedFor: "127.0.10.1, 127.0.0.1", XForwardedProto: "https"})),
+		), reports.Fail, []string{"client 127.0.10.1 not the last hop"}},
+		{"no client address", inv, hist(rq(1, "u1", "p1", 200, seen(history.Seen{XForwardedProto: "https", RemoteAddr: "127.0.10.1:3333"}))),
+			reports.Fail, nil},
+		{"passthrough with PROXY protocol", inv, passthrough(hist(
+			rq(1, "u1", "p1", 200, seen(history.Seen{TLS: true, RemoteAddr: "127.0.10.1:3333"})),
+			rq(1, "u1", "p1", 200, seen(history.Seen{TLS: true, RemoteAddr: "[::1]:1", Forwarded: "for=127.0.10.1"})),
+		)), reports.Pass, []string{"passthrough mode"}},
+		{"passthrough without TLS at the provider", inv, passthrough(hist(
+			rq(1, "u1", "p1", 200, seen(history.Seen{TLS: false, RemoteAddr: "127.0.10.1:3333"})),
+		)), reports.Fail, []string{"without TLS"}},
+		{"passthrough without the client address", inv, passthrough(hist(
+			rq(1, "u1", "p1", 200, seen(history.Seen{TLS: true, RemoteAddr: "127.0.1.1:3333"})),
+		)), reports.Fail, []string{"not the last hop"}},
+		{"no seen data", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"X-Regify-Seen"}},
+	}
+	runCases(t, cases)
+}
+
+func TestFailover(t *testing.T) {
+	inv := Failover{MaxRecovery: 3 * time.Second, Budget: 2}
+	cases := []tcase{
+		{"quick failover", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p1", 502),
+			rq(12, "u1", "p2", 200), rq(13, "u1", "p2", 200), rq(14, "u2", "p2", 200),
+		), crash("p1", 10, 30)), reports.Pass, []string{"provider-crash p1 at +10.000s: recovered in 2.000s, 2 failed requests"}},
+		{"no failures at all", inv, withFaults(hist(rq(11, "u1", "p2", 200)), crash("p1", 10, 30)), reports.Pass, []string{"recovered in 0.000s"}},
+		{"too slow (negative control: no health checks)", inv, withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(15, "u1", "p2", 200),
+		), crash("p1", 10, 30)), reports.Fail, []string{"recovery took 5.000s > 3s"}},
+		{"over budget", inv, withFaults(hist(
+			rq(10.1, "u1", "", 0, errText("eof")), rq(10.2, "u2", "", 0, errText("eof")), rq(10.3, "u3", "", 503),
+			rq(11, "u1", "p2", 200),
+		), crash("p1", 10, 30)), reports.Fail, []string{"3 failed requests > budget 2"}},
+		{"late failure resets recovery", inv, withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200), rq(20, "u1", "", 0, errText("eof")), rq(21, "u1", "p2", 200),
+		), crash("p1", 10, 30)), reports.Fail, []string{"recovered in 11.000s"}},
+		{"the next fault ends the window", inv, withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200), rq(20.5, "u1", "", 0, errText("eof")), rq(21, "u1", "p1", 200),
+		), crash("p1", 10, 15), crash("p2", 20, 25)), reports.Pass, []string{"p1 at +10.000s: recovered in 1.000s", "p2 at +20.000s: recovered in 1.000s"}},
+		{"never recovered", inv, withFaults(hist(rq(11, "u1", "", 0, errText("eof"))), crash("p1", 10, 0)), reports.Fail, []string{"never"}},
+		{"401s are not failover failures", inv, withFaults(hist(rq(11, "u1", "p2", 401), rq(12, "u1", "p2", 200)), crash("p1", 10, 30)), reports.Pass, nil},
+		{"consecutive successes", Failover{MaxRecovery: 3 * time.Second, Budget: 5, ConsecutiveOK: 2}, withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200), rq(12, "u1", "p2", 200), rq(20, "u1", "", 0, errText("eof")),
+		), crash("p1", 10, 30)), reports.Pass, []string{"recovered in 1.000s, 1 failed"}},
+		{"no provider faults", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"no provider faults"}},
+		{"no requests during the fault", inv, withFaults(hist(rq(1, "u1", "p1", 200)), crash("p1", 10, 30)), reports.Skip, []string{"no requests"}},
+	}
+	runCases(t, cases)
+}
+
+func TestCookieIsolation(t *testing.T) {
+	inv := CookieIsolation{}
+	cases := []tcase{
+		{"own sessions", inv, hist(
+			rq(1, "u1", "p1", 200, session("u1"), tok("", "a")), rq(1, "u2", "p1", 200, session("u2"), tok("", "b")),
+			rq(2, "u1", "p1", 200, session("u1"), tok("a", "c")),
+		), reports.Pass, nil},
+		{"another user's session", inv, hist(rq(1, "u1", "p1", 200, session("u2"))), reports.Fail, []string{"answered with u2's session"}},
+		{"one token for two users (negative control: shared cookie)", inv, hist(
+			rq(1, "u1", "p1", 200, tok("", "same-token-123")), rq(2, "u2", "p1", 200, tok("", "same-token-123")),
+		), reports.Fail, []string{"token same-tok… given to u1 at +1.000s and to u2"}},
+		{"same token to the same user is not a leak", inv, hist(
+			rq(1, "u1", "p1", 200, tok("", "a")), rq(2, "u1", "p1", 200, tok("a", "a")),
+		), reports.Pass, nil},
+		{"no session facts", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, nil},
+	}
+	runCases(t, cases)
+}

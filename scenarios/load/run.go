@@ -1,0 +1,162 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// errStopped ends the attack from the targeter when the run is cancelled.
+var errStopped = errors.New("load: run stopped")
+
+// Run drives cfg.Users simulated users against cfg.Domains and adds every
+// request to sink. It returns nil when Duration or MaxRequests ended the run
+// and the cause when ctx was cancelled.
+func Run(ctx context.Context, cfg Config, sink Sink) error {
+	return run(ctx, cfg, sink, nil)
+}
+
+// run is Run with a replaceable per-user transport (benchmarks use a stub).
+func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) http.RoundTripper) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	users, err := newUsers(&cfg, newRT)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, u := range users {
+			if t, ok := u.rt.(interface{ CloseIdleConnections() }); ok {
+				t.CloseIdleConnections()
+			}
+		}
+	}()
+	rt := &router{ctx: ctx, users: users, idle: make(chan *user, len(users)), sink: sink, stats: cfg.Counters, log: cfg.Logger}
+	for _, u := range users {
+		rt.idle <- u
+	}
+
+	workers := uint64(min(cfg.Users, 16))
+	atk := vegeta.NewAttacker(
+		// Client must come first: it replaces the whole client. Only options
+		// that do not type-assert *http.Transport may follow.
+		vegeta.Client(&http.Client{Transport: rt}),
+		vegeta.Redirects(vegeta.NoFollow),
+		vegeta.Timeout(cfg.Timeout),
+		vegeta.Workers(workers),
+		vegeta.MaxWorkers(uint64(cfg.Users)), // more workers than users would only wait
+		vegeta.MaxBody(0),                    // the round tripper has kept what matters
+	)
+	stopWatch := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stopWatch()
+
+	cfg.Logger.Debug("load starting", "users", cfg.Users, "rate", cfg.Rate, "duration", cfg.Duration,
+		"max_requests", cfg.MaxRequests, "seed", cfg.Seed)
+	began := time.Now()
+	var hits, stopped uint64
+	for res := range atk.Attack(rt.targeter(ctx), pacer(cfg.Rate, cfg.MaxRequests), cfg.Duration, "regify-verify") {
+		if res.Error == errStopped.Error() {
+			stopped++
+			continue
+		}
+		hits++
+	}
+	s := cfg.Counters.Snapshot()
+	cfg.Logger.Debug("load finished", "hits", hits, "elapsed", time.Since(began),
+		"requests", s.Requests, "errors", s.Errors)
+	if ctx.Err() != nil {
+		return fmt.Errorf("load: stopped after %d requests: %w", hits, context.Cause(ctx))
+	}
+	return nil
+}
+
+// boundedPacer paces like its ConstantPacer and stops after max hits (0: no
+// bound).
+type boundedPacer struct {
+	vegeta.ConstantPacer
+	max uint64
+}
+
+// Pace implements vegeta.Pacer.
+func (p boundedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if p.max > 0 && hits >= p.max {
+		return 0, true
+	}
+	return p.ConstantPacer.Pace(elapsed, hits)
+}
+
+// pacer paces at rate hits per second (0: unpaced) and stops after max hits
+// (0: no bound).
+func pacer(rate int, max uint64) vegeta.Pacer {
+	return boundedPacer{ConstantPacer: vegeta.ConstantPacer{Freq: rate, Per: time.Second}, max: max}
+}
+
+// newUsers builds every simulated user with its plan, jar and transport.
+func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*user, error) {
+	users := make([]*user, cfg.Users)
+	for i := range users {
+		d := cfg.Domains[i%len(cfg.Domains)]
+		base, err := baseURL(d.HTTPS, "https")
+		if err != nil {
+			return nil, fmt.Errorf("load: user %d: %w", i, err)
+		}
+		base.Path = strings.TrimSuffix(base.Path, "/")
+		u := &user{
+			idx:    i,
+			name:   userName(i),
+			domain: d,
+			base:   base,
+			source: cfg.SourceIPs[i],
+			plan:   newPlan(cfg.Seed, i, cfg.Users, cfg.Password, cfg.Mix),
+			jar:    newJar(),
+		}
+		if newRT != nil {
+			u.rt = newRT(cfg, u)
+		} else {
+			u.rt = newUserTransport(cfg, u.source)
+		}
+		users[i] = u
+	}
+	return users, nil
+}
+
+// targeter hands out the next step of an idle user. It blocks until a user
+// is idle: a worker never gets a user with a request in flight.
+func (r *router) targeter(ctx context.Context) vegeta.Targeter {
+	return func(t *vegeta.Target) error {
+		if ctx.Err() != nil {
+			return errStopped
+		}
+		var u *user
+		select {
+		case u = <-r.idle:
+		case <-ctx.Done():
+			return errStopped
+		}
+		st := u.plan.next()
+		u.cur = st
+		target := *u.base
+		target.Path += st.path
+		t.Method = st.method
+		t.URL = target.String()
+		t.Header = http.Header{UserHeader: {strconv.Itoa(u.idx)}}
+		if st.form != nil {
+			t.Body = []byte(st.form.Encode())
+			t.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			t.Body = nil
+		}
+		return nil
+	}
+}

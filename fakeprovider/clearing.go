@@ -71,6 +71,9 @@ func (c *Clearing) clear(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errBody("tenant must be a host name and id 1–128 printable ASCII characters"))
 		return
 	}
+	if r.Context().Err() != nil {
+		return // the provider gave up on this request and failed over: do not record it
+	}
 	c.mu.Lock()
 	if c.fail {
 		c.mu.Unlock()

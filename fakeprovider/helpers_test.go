@@ -201,3 +201,5 @@ func newRecorder(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	h.ServeHTTP(rec, req)
 	return rec
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

@@ -1,10 +1,12 @@
 package fakeprovider
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +74,9 @@ func (s *server) gate(h http.Handler) http.Handler {
 		s.mu.Lock()
 		life := s.life
 		s.mu.Unlock()
+		if (hang != nil || delay > 0) && !drainBody(w, r) {
+			return
+		}
 		if hang != nil {
 			select {
 			case <-hang:
@@ -95,6 +100,30 @@ func (s *server) gate(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// maxGateBody bounds the body drainBody holds in memory.
+const maxGateBody = 1 << 20
+
+// drainBody reads the request body into memory before a hang or delay. Only
+// then does net/http watch the connection and cancel the request's context
+// when the client gives up, so a request abandoned by its client is dropped
+// instead of being processed after the fault ends (which would clear a
+// message the provider already failed over).
+func drainBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxGateBody+1))
+	if err != nil {
+		return false // the client is gone or sent garbage: nothing to answer
+	}
+	if len(b) > maxGateBody {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return true
 }
 
 // SetHang makes every request wait without an answer (true) until unhung,

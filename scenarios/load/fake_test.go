@@ -220,6 +220,7 @@ func newTestLab(t testing.TB, fake *fakeProvider, opt labOptions) *testLab {
 		}
 		tcfg := &tls.Config{
 			Certificates: []tls.Certificate{def.TLS},
+			NextProtos:   []string{"http/1.1"},
 			GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 				if l, ok := lab.leaves[h.ServerName]; ok {
 					return &l.TLS, nil

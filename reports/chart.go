@@ -41,7 +41,7 @@ var palette = [...]struct{ color, dash string }{
 
 const (
 	chartW, chartH                 = 560, 220
-	padL, padR, padT, padB         = 52, 12, 34, 34
+	padL, padR, padT, padB         = 52, 12, 42, 34
 	plotW                  float64 = chartW - padL - padR
 	plotH                  float64 = chartH - padT - padB
 )
@@ -77,7 +77,9 @@ func (c chart) svg() template.HTML {
 		if bd.Open {
 			label += " (not recovered)"
 		}
-		fmt.Fprintf(&b, `<text class="flabel" x="%.1f" y="%d">%s</text>`, x0+3, padT+11, esc(label))
+		// The label sits above the plot, clear of the lines, tied to the window by a tick.
+		fmt.Fprintf(&b, `<line class="fault" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x0, x0, padT-12, padT)
+		fmt.Fprintf(&b, `<text class="flabel" x="%.1f" y="%d">%s</text>`, x0+3, padT-3, esc(label))
 	}
 	// Grid and axes.
 	for y := 0.0; y <= ytop+ystep/2; y += ystep {
@@ -99,20 +101,32 @@ func (c chart) svg() template.HTML {
 	lx := padL + plotW
 	for i := len(c.Series) - 1; i >= 0; i-- {
 		s := c.Series[i]
-		var pts []string
-		for j := range s.X {
-			if j < len(s.Y) {
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.X[j]), py(s.Y[j])))
-			}
-		}
 		dash := ""
 		if s.Dash != "" {
 			dash = fmt.Sprintf(` stroke-dasharray="%s"`, s.Dash)
 		}
-		if len(pts) == 1 {
-			pts = append(pts, pts[0])
+		// A failed measurement has no value: the line breaks there.
+		var pts []string
+		flush := func() {
+			if len(pts) == 1 {
+				pts = append(pts, pts[0])
+			}
+			if len(pts) > 0 {
+				fmt.Fprintf(&b, `<polyline class="series" points="%s" stroke="%s"%s/>`, strings.Join(pts, " "), s.Color, dash)
+			}
+			pts = pts[:0]
 		}
-		fmt.Fprintf(&b, `<polyline class="series" points="%s" stroke="%s"%s/>`, strings.Join(pts, " "), s.Color, dash)
+		for j := range s.X {
+			if j >= len(s.Y) {
+				break
+			}
+			if j < len(s.Marked) && s.Marked[j] {
+				flush()
+				continue
+			}
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.X[j]), py(s.Y[j])))
+		}
+		flush()
 		for j, m := range s.Marked {
 			if m && j < len(s.X) && j < len(s.Y) {
 				x, y := px(s.X[j]), py(s.Y[j])

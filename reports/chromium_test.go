@@ -186,7 +186,7 @@ func TestHTMLInChromium(t *testing.T) {
 				domMatches(t, p.DOM, `<th scope="row"><a href="#s\d-`+name+`">`+name+`</a>`)
 			}
 			// The negative control reads as caught, distinct from a failure.
-			domMatches(t, p.DOM, `class="c c-caught"[^>]*><a href="#s3-round-robin-stickiness">FAIL · expected</a>`)
+			domMatches(t, p.DOM, `class="c c-caught"[^>]*><a href="#s3-round-robin-stickiness">FAIL<small>expected</small></a>`)
 			assert.True(t, strings.Contains(p.DOM, `&lt;script&gt;alert(1)&lt;/script&gt;`), "evidence not escaped")
 			if tc.failed != "" {
 				domMatches(t, p.DOM, `class="c c-fail"[^>]*><a href="#s2-provider-crash-`+tc.failed+`">FAIL</a>`)

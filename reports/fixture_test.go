@@ -51,6 +51,9 @@ func timeline(down func(int) bool, errs func(int) int, rr bool) *Timeline {
 		if i%2 == 0 {
 			for _, from := range []string{"db1", "db2"} {
 				lag := time.Duration(300+(i*53)%900) * time.Microsecond
+				if from == "db2" {
+					lag = time.Duration(450+(i*29)%600) * time.Microsecond
+				}
 				failed := false
 				if from == "db1" && i >= 30 && i < 34 {
 					lag, failed = 0, true

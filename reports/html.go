@@ -25,7 +25,12 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"dur": func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
+	"dur": func(d time.Duration) string {
+		if d < 2*time.Minute {
+			return fmt.Sprintf("%.1f s", d.Seconds())
+		}
+		return d.Round(time.Second).String()
+	},
 }).Parse(htmlSource))
 
 // WriteHTML writes the self-contained HTML conformance report: no scripts,
@@ -44,10 +49,16 @@ type page struct {
 	Scenarios []scenarioView
 	Counts    []countView
 	Negatives string // "2 of 2 negative controls caught their breakage"
+	Findings  []finding
 	Images    []kv
 }
 
 type kv struct{ K, V string }
+
+// finding is one thing that went wrong, listed at the top of the report.
+type finding struct {
+	Scenario, Invariant, Anchor, Summary, Witness string
+}
 
 type countView struct {
 	Class string
@@ -123,9 +134,22 @@ func newPage(r *Report) page {
 		p.Rows = append(p.Rows, row)
 
 		sv := scenarioView{S: s, Anchor: sid, Duration: s.Ended.Sub(s.Started)}
+		if s.Error != "" {
+			p.Findings = append(p.Findings, finding{Scenario: s.Name, Invariant: "could not be judged", Anchor: sid, Summary: firstLine(s.Error)})
+		}
 		for _, inv := range invariantsOf(s) {
 			o := outcomeOf(s, &inv)
 			counts[o.Class]++
+			if o.Failing {
+				f := finding{Scenario: s.Name, Invariant: inv.Name, Anchor: anchor(sid, inv.Name), Summary: inv.Summary}
+				if o.Note != "" {
+					f.Summary = o.Note
+				}
+				if len(inv.Evidence) > 0 {
+					f.Witness = inv.Evidence[0]
+				}
+				p.Findings = append(p.Findings, f)
+			}
 			sv.Invariants = append(sv.Invariants, invView{Inv: inv, O: o, Anchor: anchor(sid, inv.Name)})
 		}
 		// Failures first: the reader came for them.
@@ -197,6 +221,8 @@ func measureName(k string) string {
 
 func measureValue(k string, v float64) string {
 	switch {
+	case strings.HasSuffix(k, "_seconds") && v != 0 && v < 1:
+		return fmt.Sprintf("%.1f ms", v*1000)
 	case strings.HasSuffix(k, "_seconds"):
 		return fmt.Sprintf("%.2f s", v)
 	case strings.HasSuffix(k, "_ms"):

@@ -23,6 +23,7 @@ func CanonicalInvariants() []string { return slices.Clone(canonical[:]) }
 type outcome struct {
 	Class   string // CSS class: pass, fail, skip, error, caught, missed, collateral, none
 	Label   string // text shown in the cell: the colour is never the only signal
+	Sub     string // qualifier of the label for negative controls: "expected", "side effect"
 	Failing bool   // counts against the scenario
 	Skipped bool
 	Note    string // why a negative control's invariant reads the way it does
@@ -32,12 +33,12 @@ func outcomeOf(s *Scenario, inv *Invariant) outcome {
 	expected := s.Negative && slices.Contains(s.Expect, inv.Name)
 	switch {
 	case expected && inv.Verdict == Fail:
-		return outcome{Class: "caught", Label: "FAIL · expected", Note: "negative control: the broken setup was caught, as it must be"}
+		return outcome{Class: "caught", Label: "FAIL", Sub: "expected", Note: "negative control: the broken setup was caught, as it must be"}
 	case expected:
-		return outcome{Class: "missed", Label: strings.ToUpper(string(inv.Verdict)) + " · expected fail", Failing: true,
+		return outcome{Class: "missed", Label: strings.ToUpper(string(inv.Verdict)), Sub: "should fail", Failing: true,
 			Note: "negative control: this invariant had to fail on the deliberately broken setup and did not; the check cannot be trusted"}
 	case s.Negative && inv.Verdict == Fail:
-		return outcome{Class: "collateral", Label: "FAIL · side effect",
+		return outcome{Class: "collateral", Label: "FAIL", Sub: "side effect",
 			Note: "negative control: a consequence of the deliberate breakage; it does not decide the scenario"}
 	}
 	switch inv.Verdict {

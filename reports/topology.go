@@ -66,15 +66,52 @@ func topologySVG(t *Topology, id string) template.HTML {
 	yClients, yDomains, yLB := 8.0, 78.0, 178.0
 	yProv := 250.0
 	provH := 26 + 15*float64(maxTenants)
-	yDB := yProv + provH + 60
-	H := yDB + 60
-	fmt.Fprintf(&b, `<svg class="topo" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %.0f" role="img" aria-label="topology">`, W, H)
-	fmt.Fprintf(&b, `<defs><marker id="%s-a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#444"/></marker></defs>`, id)
+	mode := t.Mode
+	if mode == "offload" {
+		mode = "SSL offloading"
+	}
+	lbTitle, lbSub := "balancer: "+orDash(t.Balancer), "mode: "+orDash(mode)
+	lbW := min(W-40, max(400, 7.2*float64(max(len([]rune(lbTitle)), len([]rune(lbSub))))+30))
 
 	clients := box{W/2 - 150, yClients, 300, 38}
 	domains := row(max(len(t.Domains), 1), 250, yDomains, 68, 60, W-60)
-	lb := box{W/2 - 200, yLB, 400, 38}
-	provs := row(max(len(t.Providers), 1), 280, yProv, provH, 20, W-20)
+	lb := box{W/2 - lbW/2, yLB, lbW, 38}
+	var provs, dbs, clr []box
+	var yDB float64
+	// The seed's full-redundancy picture: two providers left and right, the
+	// clearing links between them, each provider's database below it.
+	pair := len(t.Providers) == 2
+	if pair {
+		clrH := 40*float64(len(t.Clearing)) + 8*float64(max(len(t.Clearing)-1, 0))
+		provH = max(provH, clrH)
+		provs = []box{{20, yProv, 290, provH}, {W - 310, yProv, 290, provH}}
+		for i := range t.Clearing {
+			clr = append(clr, box{W/2 - 95, yProv + float64(i)*48, 190, 40})
+		}
+		yDB = yProv + provH + 50
+		for i := range t.Databases {
+			x := mid(provs[min(i, 1)]) - 100
+			if len(t.Databases) > 2 {
+				x = 20 + float64(i)*(W-40)/float64(len(t.Databases))
+			}
+			dbs = append(dbs, box{x, yDB, 200, 40})
+		}
+	} else {
+		provs = row(max(len(t.Providers), 1), 280, yProv, provH, 20, W-20)
+		yDB = yProv + provH + 60
+		if len(t.Databases) > 0 {
+			dbs = row(len(t.Databases), 190, yDB, 40, 20, W*0.58)
+		}
+		if len(t.Clearing) > 0 {
+			clr = row(len(t.Clearing), 160, yDB, 40, W*0.6, W-10)
+		}
+	}
+	H := yDB + 50
+	if len(dbs) == 0 && (pair || len(clr) == 0) {
+		H = yProv + provH + 10
+	}
+	fmt.Fprintf(&b, `<svg class="topo" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %.0f" role="img" aria-label="topology">`, W, H)
+	fmt.Fprintf(&b, `<defs><marker id="%s-a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#444"/></marker></defs>`, id)
 
 	// Edges first so boxes sit on top of them.
 	for _, d := range domains[:len(t.Domains)] {
@@ -84,42 +121,36 @@ func topologySVG(t *Topology, id string) template.HTML {
 	for _, p := range provs[:len(t.Providers)] {
 		arrow(mid(lb)+(mid(p)-mid(lb))/3, lb.y+lb.h, mid(p), p.y, "edge", false)
 	}
-
-	// Databases on the left half, clearing services on the right.
-	var dbs, clr []box
-	if len(t.Databases) > 0 {
-		dbs = row(len(t.Databases), 190, yDB, 40, 20, W*0.58)
-	}
-	if len(t.Clearing) > 0 {
-		clr = row(len(t.Clearing), 160, yDB, 40, W*0.6, W-10)
-	}
 	for i, p := range provs[:len(t.Providers)] {
 		for j, d := range dbs {
 			// Each provider uses its own database when they pair up one to one.
 			if len(dbs) == len(t.Providers) && i != j {
 				continue
 			}
-			arrow(mid(p)-30, p.y+p.h, mid(d), d.y, "edge", false)
+			arrow(mid(p), p.y+p.h, mid(d), d.y, "edge", false)
 		}
 		for _, c := range clr {
-			arrow(mid(p)+30, p.y+p.h, mid(c), c.y, "edge clear", false)
+			switch {
+			case pair && i == 0:
+				arrow(p.x+p.w, c.y+c.h/2, c.x, c.y+c.h/2, "edge clear", false)
+			case pair:
+				arrow(p.x, c.y+c.h/2, c.x+c.w, c.y+c.h/2, "edge clear", false)
+			default:
+				arrow(mid(p)+30, p.y+p.h, mid(c), c.y, "edge clear", false)
+			}
 		}
 	}
 	for j := 1; j < len(dbs); j++ {
 		a, c := dbs[j-1], dbs[j]
-		arrow(a.x+a.w+2, a.y+20, c.x-2, c.y+20, "edge repl", true)
-		fmt.Fprintf(&b, `<text class="tl" x="%.0f" y="%.0f" text-anchor="middle">master-master</text>`, (a.x+a.w+c.x)/2, a.y+12)
+		arrow(a.x+a.w+2, a.y+24, c.x-2, c.y+24, "edge repl", true)
+		fmt.Fprintf(&b, `<text class="tl" x="%.0f" y="%.0f" text-anchor="middle">master-master replication</text>`, (a.x+a.w+c.x)/2, a.y+14)
 	}
 
 	drawBox(clients, "node client", "clients (one source IP per user)", orDash(t.Clients))
 	for i, d := range t.Domains {
 		drawBox(domains[i], "node public", "public IP "+letter(i)+" · "+d.Name, d.PublicIP, "https "+orDash(d.HTTPS), "http "+orDash(d.HTTP)+" → redirect")
 	}
-	mode := t.Mode
-	if mode == "offload" {
-		mode = "SSL offloading"
-	}
-	drawBox(lb, "node lb", "balancer: "+orDash(t.Balancer), "mode: "+orDash(mode)+" · persistence by source IP")
+	drawBox(lb, "node lb", lbTitle, lbSub)
 	n := 0
 	for i, p := range t.Providers {
 		lines := []string{"provider " + p.ID}

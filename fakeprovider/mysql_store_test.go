@@ -1,0 +1,112 @@
+package fakeprovider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMySQLStore(t *testing.T) {
+	m := startMariaDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	s1, err := NewMySQLStore(ctx, m.dsn("regify"))
+	require.NoError(t, err)
+	defer s1.Close()
+	s2, err := NewMySQLStore(ctx, m.dsn("regify")) // schema creation is idempotent
+	require.NoError(t, err)
+	defer s2.Close()
+
+	t.Run("store contract", func(t *testing.T) {
+		tok := newSessionToken()
+		require.NoError(t, s1.CreateSession(ctx, Session{Tenant: "abc.test", User: "alice", Token: tok, Created: time.Now().UTC()}))
+		require.ErrorIs(t, s1.CreateSession(ctx, Session{Tenant: "abc.test", User: "x", Token: tok, Created: time.Now()}), ErrExists)
+		_, err := s1.Session(ctx, "def.test", tok.SID)
+		require.ErrorIs(t, err, ErrNotFound, "tenants isolated")
+		next := tok.next()
+		ok, err := s1.RotateToken(ctx, "abc.test", tok, next)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = s2.RotateToken(ctx, "abc.test", tok, tok.next())
+		require.NoError(t, err)
+		require.False(t, ok, "the old token lost the race")
+		got, err := s2.Session(ctx, "abc.test", tok.SID)
+		require.NoError(t, err)
+		assert.Equal(t, next, got.Token)
+		require.NoError(t, s2.RevokeSession(ctx, "abc.test", tok.SID))
+		ok, err = s1.RotateToken(ctx, "abc.test", next, next.next())
+		require.NoError(t, err)
+		require.False(t, ok, "revoked sessions do not rotate")
+
+		msg := Message{Tenant: "abc.test", ID: "m1", User: "alice", To: "bob", Body: "héllo 🙂", Created: time.Now().UTC()}
+		got1, created, err := s1.PutMessage(ctx, msg)
+		require.NoError(t, err)
+		require.True(t, created)
+		got2, created, err := s2.PutMessage(ctx, Message{Tenant: "abc.test", ID: "m1", User: "alice", Body: "other", Created: time.Now()})
+		require.NoError(t, err)
+		require.False(t, created)
+		assert.Equal(t, got1.Body, got2.Body)
+		require.NoError(t, s2.MarkCleared(ctx, "abc.test", "m1", "p2"))
+		require.NoError(t, s2.MarkCleared(ctx, "abc.test", "m1", "p2"))
+		require.ErrorIs(t, s2.MarkCleared(ctx, "abc.test", "nope", "p2"), ErrNotFound)
+		gm, err2 := s1.Message(ctx, "abc.test", "m1")
+		require.NoError(t, err2)
+		assert.True(t, gm.Cleared)
+		assert.Equal(t, "p2", gm.ClearedBy)
+		inbox, err := s1.Inbox(ctx, "abc.test", "bob", 10)
+		require.NoError(t, err)
+		require.Len(t, inbox, 1)
+		ids, err := ListMessageIDs(ctx, s1.DB())
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{"abc.test/m1": 1}, ids)
+	})
+
+	t.Run("two providers on one MySQL server share sessions", func(t *testing.T) {
+		c := startClearing(t, "c1")
+		p1 := newTestProvider(t, Config{ID: "p1", Store: s1, Clearing: []string{c.URL()}})
+		p2 := newTestProvider(t, Config{ID: "p2", Store: s2, Clearing: []string{c.URL()}})
+		u := newUser(t, p1.Handler(), "def.test", "carol")
+		u.login()
+		for i, p := range []*Provider{p2, p1, p2} {
+			u.h = p.Handler()
+			rec := u.send(fmt.Sprintf("mysql-%d", i), "x")
+			require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+			assert.Equal(t, p.ID(), rec.Header().Get(HeaderProvider))
+		}
+		old := u.cookie
+		require.Equal(t, 200, u.do("GET", "/inbox", nil).Code)
+		thief := newUser(t, p1.Handler(), "def.test", "carol")
+		thief.cookie = old
+		assert.Equal(t, http.StatusUnauthorized, thief.do("GET", "/inbox", nil).Code)
+		assert.Equal(t, http.StatusUnauthorized, u.do("GET", "/inbox", nil).Code, "revoked on both")
+		assert.Len(t, c.Counts(), 3)
+	})
+
+	t.Run("health turns 503 when the database goes away", func(t *testing.T) {
+		p := newTestProvider(t, Config{Store: s1})
+		u := newUser(t, p.Handler(), "abc.test", "")
+		require.Equal(t, 200, u.do("GET", "/health", nil).Code)
+		m.stop(t)
+		require.Equal(t, http.StatusServiceUnavailable, u.do("GET", "/health", nil).Code)
+		alice := newUser(t, p.Handler(), "abc.test", "alice")
+		rec := alice.do("POST", "/login", map[string][]string{"user": {"alice"}, "password": {DefaultPassword}})
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	})
+}
+
+func TestNewMySQLStoreBadDSN(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := NewMySQLStore(ctx, "not a dsn")
+	require.Error(t, err)
+	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/")
+	require.ErrorContains(t, err, "no database")
+	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/regify")
+	require.ErrorContains(t, err, "127.0.0.1:1")
+}

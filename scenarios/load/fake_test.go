@@ -276,13 +276,9 @@ func serve(t testing.TB, ln net.Listener, h http.Handler) {
 
 // config is a load configuration for the lab with users 127.0.10.1….
 func (l *testLab) config(users int) Config {
-	src := make([]netip.Addr, users)
-	for i := range src {
-		src[i] = netip.AddrFrom4([4]byte{127, 0, 10, byte(i + 1)})
-	}
 	return Config{
 		Users:     users,
-		SourceIPs: src,
+		SourceIPs: sources(users),
 		Domains:   l.domains,
 		Duration:  30 * time.Second,
 		Password:  l.fake.password,
@@ -293,3 +289,12 @@ func (l *testLab) config(users int) Config {
 }
 
 func splitHostPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }
+
+// sources are the users' addresses 127.0.10.1….
+func sources(n int) []netip.Addr {
+	src := make([]netip.Addr, n)
+	for i := range src {
+		src[i] = netip.AddrFrom4([4]byte{127, 0, 10, byte(i + 1)})
+	}
+	return src
+}

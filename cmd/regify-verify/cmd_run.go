@@ -3,9 +3,157 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
-// cmdRun is a placeholder until the command is wired to its package.
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	return usageError{errors.New("run: not implemented yet")}
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D]")
+	var names stringList
+	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
+	seed := fs.Int64("seed", 0, "seed of the fault schedule and the users' choices; 0 picks one (printed in every report)")
+	out := fs.String("out", "out", "directory for index.html, report.json, junit.xml, summary.md and the histories")
+	users := fs.Int("users", 0, "simulated users, each from its own source IP (1-250); 0 keeps each scenario's own")
+	rate := fs.Int("rate", 0, "requests per second over all users; 0 keeps each scenario's own")
+	duration := fs.Duration("duration", 0, "load duration of each scenario; 0 keeps each scenario's own")
+	backend := fs.String("db-backend", harness.BackendDocker, "how the MariaDB pair runs: docker or process (two local mariadbd)")
+	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q: scenarios are named with --scenario", fs.Arg(0))}
+	}
+	specs, err := scenarios.Find(names...)
+	if err != nil {
+		return usageError{err}
+	}
+	if *users < 0 || *users > 250 {
+		return usageError{fmt.Errorf("--users %d: choose 1 to 250 (each user needs its own 127.0.10.x address)", *users)}
+	}
+	if *rate < 0 || *duration < 0 {
+		return usageError{errors.New("--rate and --duration must not be negative")}
+	}
+	if *backend != harness.BackendDocker && *backend != harness.BackendProcess {
+		return usageError{fmt.Errorf("--db-backend %q: want docker or process", *backend)}
+	}
+	if *seed == 0 {
+		*seed = time.Now().UnixNano() % 1_000_000
+	}
+	if err := os.MkdirAll(filepath.Join(*out, "history"), 0o755); err != nil {
+		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}
+	}
+	harness.PrepareEnv()
+	runID := fmt.Sprintf("rv%d", time.Now().Unix()%1_000_000)
+	if n, err := harness.Sweep(ctx, false, e.log); err == nil && n > 0 {
+		e.log.Info("swept leftovers of earlier runs", "resources", n)
+	}
+
+	counters := new(load.Counters)
+	progress := reports.NewProgress(e.stderr, isTerminal(e.stderr))
+	stopPoll := pollCounters(counters, progress)
+	suite := scenarios.Suite{
+		Specs:   specs,
+		Command: commandLine(e.argv, *seed, names),
+		Config: scenarios.Config{
+			Seed: *seed, RunID: runID, Users: *users, Rate: *rate, Duration: *duration,
+			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: e.log,
+			Base: harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}},
+		},
+		OnScenario: func(name string, done *reports.Scenario) {
+			if done == nil {
+				progress.Scenario(name)
+				return
+			}
+			progress.Logf("%s: %s", name, done.Verdict)
+		},
+	}
+	fmt.Fprintf(e.stderr, "regify-verify run %s: %d scenarios, seed %d\n", runID, len(specs), *seed)
+	rep := suite.Run(ctx)
+	stopPoll()
+	progress.Done()
+	return finishReport(e, rep, *out)
+}
+
+// finishReport writes every output of a run and turns its verdict into the
+// exit code.
+func finishReport(e *env, rep *reports.Report, out string) error {
+	if err := reports.WriteAll(out, rep, reports.Options{StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")}); err != nil {
+		return fmt.Errorf("write reports: %w", err)
+	}
+	if err := reports.WriteTable(e.stdout, rep); err != nil {
+		return fmt.Errorf("print verdicts: %w", err)
+	}
+	abs, _ := filepath.Abs(filepath.Join(out, "index.html"))
+	fmt.Fprintf(e.stdout, "\nreport: %s\n", abs)
+	switch {
+	case rep.Incomplete:
+		return fmt.Errorf("run interrupted: the partial report is marked incomplete")
+	case rep.Verdict == reports.Fail:
+		return failedError{"an invariant failed; see the report"}
+	case rep.Verdict == reports.Error:
+		return errors.New("a scenario could not be judged; see the report")
+	}
+	return nil
+}
+
+// pollCounters feeds the load's counters into the progress display until
+// the returned stop function is called.
+func pollCounters(c *load.Counters, p *reports.Progress) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		var last load.Stats
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			s := c.Snapshot()
+			p.Add(int(s.Requests-last.Requests), int(s.Errors-last.Errors))
+			last = s
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// commandLine is the exact command that reruns this run, seed included.
+func commandLine(argv []string, seed int64, names []string) string {
+	parts := []string{"regify-verify", "run", fmt.Sprintf("--seed=%d", seed)}
+	for _, a := range argv[2:] {
+		if strings.HasPrefix(a, "--seed") || strings.HasPrefix(a, "-seed") {
+			continue
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+// isTerminal reports whether w is a character device (an interactive terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,537 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/harness/links"
+	"github.com/regify-verify/regify-verify/internal/pki"
+	"github.com/regify-verify/regify-verify/lb"
+)
+
+// Balancer setups of the seed.
+const (
+	ModeOffload     = "offload"     // TLS ends at the balancer (recommended)
+	ModePassthrough = "passthrough" // TLS ends at the providers
+)
+
+// Database setups of the lab.
+const (
+	// DatabaseMemory shares one in-memory store between both providers: a
+	// perfectly synchronous database, fast, no containers.
+	DatabaseMemory = "memory"
+	// DatabasePair gives each provider its own MariaDB master of a
+	// master-master pair, as the seed's appliances have.
+	DatabasePair = "pair"
+)
+
+// BalancerBroken and ProviderBroken switch on deliberately wrong behaviour
+// for negative controls; they are the balancer's and provider's own types.
+type (
+	BalancerBroken = lb.Broken
+	ProviderBroken = fakeprovider.Broken
+)
+
+// Options says what lab to build.
+type Options struct {
+	// RunID names everything the lab creates; empty makes one up.
+	RunID string
+	Plan  Plan
+	// Mode is ModeOffload (default) or ModePassthrough.
+	Mode string
+	// Database is DatabaseMemory (default) or DatabasePair.
+	Database string
+	// DB configures the MariaDB pair when Database is DatabasePair.
+	DB PairOptions
+	// Balancer and Provider are the broken modes of the negative controls.
+	Balancer BalancerBroken
+	Provider ProviderBroken
+	// HealthInterval and HealthFall tune the balancer's active checks; the
+	// lab's defaults (250 ms, 2) make failover fast enough for short runs.
+	HealthInterval time.Duration
+	HealthFall     int
+	// ClearingTimeout bounds one clearing attempt before the provider fails
+	// over to the next clearing service. Default 500 ms.
+	ClearingTimeout time.Duration
+	// Password is the test password of every simulated user.
+	Password string
+	Logger   *slog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.RunID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		o.RunID = "rv-" + hex.EncodeToString(b)
+	}
+	if len(o.Plan.Domains) == 0 {
+		p, err := DefaultPlan(8, false)
+		if err != nil {
+			return o, err
+		}
+		o.Plan = p
+	}
+	if o.Mode == "" {
+		o.Mode = ModeOffload
+	}
+	if o.Mode != ModeOffload && o.Mode != ModePassthrough {
+		return o, fmt.Errorf("lab mode %q: want %q or %q", o.Mode, ModeOffload, ModePassthrough)
+	}
+	if o.Database == "" {
+		o.Database = DatabaseMemory
+	}
+	if o.Database != DatabaseMemory && o.Database != DatabasePair {
+		return o, fmt.Errorf("lab database %q: want %q or %q", o.Database, DatabaseMemory, DatabasePair)
+	}
+	if o.HealthInterval == 0 {
+		o.HealthInterval = 250 * time.Millisecond
+	}
+	if o.HealthFall == 0 {
+		o.HealthFall = 2
+	}
+	if o.ClearingTimeout == 0 {
+		o.ClearingTimeout = 500 * time.Millisecond
+	}
+	if o.Password == "" {
+		o.Password = "regify"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Lab is the whole topology of the seed on one machine: balancer, two
+// providers with two internal IPs each, two clearing services, the database,
+// and a toxiproxy wire between every pair of them.
+type Lab struct {
+	opts  Options
+	log   *slog.Logger
+	ca    *pki.CA
+	links *links.Links
+
+	balancer  *lb.Balancer
+	providers map[string]*fakeprovider.Provider
+	clearing  []*fakeprovider.Clearing
+	pair      *Pair // nil with DatabaseMemory
+	memory    *fakeprovider.MemoryStore
+
+	// Endpoints, filled as the lab comes up.
+	domains      []Endpoint
+	internal     map[string]map[string]string // provider -> domain -> ip:port
+	clearingAddr []string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Endpoint is one public name as clients reach it.
+type Endpoint struct {
+	Name     string
+	PublicIP netip.Addr
+	HTTPS    string // https://abc.test:PORT/
+	HTTP     string // http://abc.test:PORT/
+	HTTPSAt  string // ip:port of the https listener
+	HTTPAt   string // ip:port of the http listener
+}
+
+// Up builds and starts the lab. It returns only when the balancer sees
+// every backend healthy; on error everything already started is stopped.
+func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{
+		opts:      opts,
+		log:       opts.Logger.With("run", opts.RunID),
+		links:     links.New(),
+		providers: map[string]*fakeprovider.Provider{},
+		internal:  map[string]map[string]string{},
+	}
+	defer func() {
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_ = l.Close(cctx)
+		}
+	}()
+	if l.ca, err = pki.NewCA("regify-verify lab " + opts.RunID); err != nil {
+		return nil, fmt.Errorf("lab certificates: %w", err)
+	}
+	if err := l.startClearing(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.startDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.startProviders(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.startBalancer(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.waitHealthy(ctx, 20*time.Second); err != nil {
+		return nil, err
+	}
+	l.log.Info("lab up", "mode", opts.Mode, "database", opts.Database)
+	return l, nil
+}
+
+func (l *Lab) startClearing(ctx context.Context) error {
+	for i, ip := range l.opts.Plan.Clearing {
+		c := fakeprovider.NewClearing(fmt.Sprintf("clearing-%d", i+1))
+		if err := c.Start(ctx, net.JoinHostPort(ip.String(), "0")); err != nil {
+			return fmt.Errorf("start clearing service %d: %w", i+1, err)
+		}
+		l.clearing = append(l.clearing, c)
+		l.clearingAddr = append(l.clearingAddr, c.Addrs()[0])
+	}
+	return nil
+}
+
+func (l *Lab) startDatabase(ctx context.Context) error {
+	if l.opts.Database == DatabaseMemory {
+		l.memory = fakeprovider.NewMemoryStore()
+		return nil
+	}
+	pair, err := StartPair(ctx, l.opts.DB, l.log)
+	if err != nil {
+		return err
+	}
+	l.pair = pair
+	return nil
+}
+
+// sideOf maps providers to database sides: p1 uses master a, p2 master b.
+func sideOf(i int) string {
+	if i%2 == 0 {
+		return "a"
+	}
+	return "b"
+}
+
+func (l *Lab) startProviders(ctx context.Context) error {
+	for i, pp := range l.opts.Plan.Providers {
+		store, err := l.storeFor(ctx, i, pp.ID)
+		if err != nil {
+			return err
+		}
+		var clearing []string
+		for j, addr := range l.clearingAddr {
+			link := clearingLink(pp.ID, j)
+			at, err := l.links.Add(link, "127.0.0.1:0", addr)
+			if err != nil {
+				return err
+			}
+			clearing = append(clearing, "http://"+at)
+		}
+		cfg := fakeprovider.Config{
+			ID:              pp.ID,
+			Tenants:         l.opts.Plan.DomainNames(),
+			Password:        l.opts.Password,
+			Store:           store,
+			Clearing:        clearing,
+			ClearingTimeout: l.opts.ClearingTimeout,
+			ShowSeen:        true,
+			Broken:          l.opts.Provider,
+			Logger:          l.log.With("provider", pp.ID),
+		}
+		if l.opts.Mode == ModePassthrough {
+			cfg.TLS = map[string]tls.Certificate{}
+			for _, d := range l.opts.Plan.Domains {
+				leaf, err := l.leafFor(d.Name)
+				if err != nil {
+					return err
+				}
+				cfg.TLS[d.Name] = leaf.TLS
+			}
+		}
+		p, err := fakeprovider.New(cfg)
+		if err != nil {
+			return fmt.Errorf("configure provider %s: %w", pp.ID, err)
+		}
+		var binds []fakeprovider.Bind
+		for _, d := range l.opts.Plan.Domains {
+			ip, ok := pp.Internal[d.Name]
+			if !ok {
+				return fmt.Errorf("address plan: provider %s has no internal IP for %s", pp.ID, d.Name)
+			}
+			binds = append(binds, fakeprovider.Bind{Addr: net.JoinHostPort(ip.String(), "0"), Tenant: d.Name})
+		}
+		if err := p.Start(ctx, binds...); err != nil {
+			return fmt.Errorf("start provider %s: %w", pp.ID, err)
+		}
+		l.providers[pp.ID] = p
+		l.internal[pp.ID] = map[string]string{}
+		for k, addr := range p.Addrs() {
+			l.internal[pp.ID][l.opts.Plan.Domains[k].Name] = addr
+		}
+	}
+	return nil
+}
+
+func (l *Lab) storeFor(ctx context.Context, i int, id string) (fakeprovider.Store, error) {
+	if l.memory != nil {
+		return l.memory, nil
+	}
+	side := sideOf(i)
+	upstream, err := l.pair.HostAddr(ctx, side)
+	if err != nil {
+		return nil, err
+	}
+	at, err := l.links.Add(databaseLink(id), "127.0.0.1:0", upstream)
+	if err != nil {
+		return nil, err
+	}
+	store, err := fakeprovider.NewMySQLStore(ctx, l.pair.AppDSN(at))
+	if err != nil {
+		return nil, fmt.Errorf("connect provider %s to database %s: %w", id, side, err)
+	}
+	return store, nil
+}
+
+func (l *Lab) leafFor(domain string) (*pki.Leaf, error) {
+	var ips []net.IP
+	for _, d := range l.opts.Plan.Domains {
+		if d.Name == domain {
+			ips = append(ips, d.PublicIP.AsSlice())
+		}
+	}
+	for _, p := range l.opts.Plan.Providers {
+		if ip, ok := p.Internal[domain]; ok {
+			ips = append(ips, ip.AsSlice())
+		}
+	}
+	leaf, err := l.ca.Issue([]string{domain}, ips, 7*24*time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("certificate for %s: %w", domain, err)
+	}
+	return leaf, nil
+}
+
+func (l *Lab) startBalancer(ctx context.Context) error {
+	cfg := lb.Config{
+		BackendHeader: "X-Regify-Backend",
+		HealthCheck: lb.HealthCheck{
+			Interval: l.opts.HealthInterval,
+			Timeout:  l.opts.HealthInterval,
+			Rise:     2,
+			Fall:     l.opts.HealthFall,
+		},
+		Timeouts: lb.Timeouts{Connect: time.Second, Backend: 5 * time.Second},
+		Broken:   l.opts.Balancer,
+	}
+	for i := range l.opts.Plan.Domains {
+		d := &l.opts.Plan.Domains[i]
+		if err := pickPorts(d); err != nil {
+			return err
+		}
+		leaf, err := l.leafFor(d.Name)
+		if err != nil {
+			return err
+		}
+		cert := leaf.TLS
+		cfg.Certificates = append(cfg.Certificates, lb.Certificate{Names: []string{d.Name}, TLS: &cert})
+		pool := lb.Pool{Name: d.Name, Host: d.Name}
+		for _, pp := range l.opts.Plan.Providers {
+			name := balancerLink(pp.ID, d.Name)
+			at, err := l.links.Add(name, "127.0.0.1:0", l.internal[pp.ID][d.Name])
+			if err != nil {
+				return err
+			}
+			pool.Backends = append(pool.Backends, lb.Backend{Name: pp.ID + "-" + d.Name, Address: at, Provider: pp.ID})
+		}
+		cfg.Pools = append(cfg.Pools, pool)
+		main := lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: hostPort(d.PublicIP, d.HTTPSPort), Pool: d.Name, Host: d.Name}
+		if l.opts.Mode == ModePassthrough {
+			main.Mode = lb.ModePassthrough
+			main.ProxyProtocol = 2
+		}
+		cfg.Listeners = append(cfg.Listeners,
+			main,
+			lb.Listener{Name: d.Name + "-http", Mode: lb.ModeRedirect, Address: hostPort(d.PublicIP, d.HTTPPort), Pool: d.Name, Host: d.Name, RedirectPort: d.HTTPSPort},
+		)
+	}
+	b, err := lb.New(cfg, l.log.With("component", "lb"))
+	if err != nil {
+		return fmt.Errorf("configure balancer: %w", err)
+	}
+	if err := b.Start(ctx); err != nil {
+		return fmt.Errorf("start balancer: %w", err)
+	}
+	l.balancer = b
+	for _, d := range l.opts.Plan.Domains {
+		e := Endpoint{Name: d.Name, PublicIP: d.PublicIP, HTTPSAt: b.Addr(d.Name + "-https").String(), HTTPAt: b.Addr(d.Name + "-http").String()}
+		e.HTTPS = "https://" + net.JoinHostPort(d.Name, portOf(e.HTTPSAt)) + "/"
+		e.HTTP = "http://" + net.JoinHostPort(d.Name, portOf(e.HTTPAt)) + "/"
+		l.domains = append(l.domains, e)
+	}
+	return nil
+}
+
+// pickPorts chooses free ports for a domain whose plan leaves them to the
+// system: redirects must name the https port before the balancer starts.
+func pickPorts(d *DomainPlan) error {
+	for _, port := range []*int{&d.HTTPSPort, &d.HTTPPort} {
+		if *port != 0 {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(d.PublicIP.String(), "0"))
+		if err != nil {
+			return fmt.Errorf("find a free port on public IP %s for %s: %w", d.PublicIP, d.Name, err)
+		}
+		*port = ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+	}
+	return nil
+}
+
+func hostPort(ip netip.Addr, port int) string {
+	return net.JoinHostPort(ip.String(), strconv.Itoa(port))
+}
+
+func portOf(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// waitHealthy waits until the balancer sees every backend up.
+func (l *Lab) waitHealthy(ctx context.Context, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		down := l.downBackends()
+		if len(down) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lab: backends %v never became healthy within %s (is something else bound to 127.0.2.x?): %w", down, bound, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (l *Lab) downBackends() []string {
+	var down []string
+	for _, p := range l.balancer.Health().Pools {
+		for _, b := range p.Backends {
+			if !b.Up {
+				down = append(down, b.Name)
+			}
+		}
+	}
+	return down
+}
+
+// Close stops everything the lab started. It is safe to call twice.
+func (l *Lab) Close(ctx context.Context) error {
+	l.closeOnce.Do(func() {
+		var errs []error
+		if l.balancer != nil {
+			errs = append(errs, l.balancer.Shutdown(ctx))
+		}
+		for id, p := range l.providers {
+			if err := p.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("close provider %s: %w", id, err))
+			}
+		}
+		for _, c := range l.clearing {
+			errs = append(errs, c.Close(ctx))
+		}
+		l.links.Close()
+		if l.pair != nil {
+			errs = append(errs, l.pair.Close(ctx))
+		}
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// RunID names the lab's resources.
+func (l *Lab) RunID() string { return l.opts.RunID }
+
+// Options are the options the lab was built with, defaults filled in.
+func (l *Lab) Options() Options { return l.opts }
+
+// Endpoints are the public names with the addresses clients use.
+func (l *Lab) Endpoints() []Endpoint { return append([]Endpoint(nil), l.domains...) }
+
+// Roots trusts the lab's CA, and nothing else.
+func (l *Lab) Roots() *x509.CertPool { return l.ca.Pool() }
+
+// CAPEM is the lab's CA certificate, for clients outside the process.
+func (l *Lab) CAPEM() []byte { return append([]byte(nil), l.ca.PEM...) }
+
+// Internal maps provider -> domain -> the provider's internal ip:port.
+func (l *Lab) Internal() map[string]map[string]string { return l.internal }
+
+// ClearingAddrs are the clearing services' addresses.
+func (l *Lab) ClearingAddrs() []string { return append([]string(nil), l.clearingAddr...) }
+
+// Cleared sums, over every clearing service, how often each message was
+// cleared; keys are fakeprovider.MessageKey(tenant, id).
+func (l *Lab) Cleared() map[string]int {
+	out := map[string]int{}
+	for _, c := range l.clearing {
+		for k, n := range c.Counts() {
+			out[k] += n
+		}
+	}
+	return out
+}
+
+// Pair is the MariaDB pair, or nil when the lab runs on the memory store.
+func (l *Lab) Pair() *Pair { return l.pair }
+
+// BalancerSnapshot is what the balancer's admin endpoint would show.
+func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.balancer.Health() }
+
+// WaitProvider waits until the balancer sees every backend of a provider
+// up (or, with up false, down), for at most bound.
+func (l *Lab) WaitProvider(ctx context.Context, id string, up bool, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		done := true
+		for _, p := range l.balancer.Health().Pools {
+			for _, b := range p.Backends {
+				if b.Provider == id && b.Up != up {
+					done = false
+				}
+			}
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("balancer never saw provider %s up=%v within %s: %w", id, up, bound, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func balancerLink(provider, domain string) string { return "lb-" + provider + "-" + domain }
+func databaseLink(provider string) string         { return "db-" + provider }
+func clearingLink(provider string, i int) string  { return fmt.Sprintf("clear-%s-%d", provider, i+1) }

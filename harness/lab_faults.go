@@ -1,0 +1,80 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/harness/links"
+)
+
+// The methods below are the handles faults use (scenarios/faults.Lab).
+
+func (l *Lab) provider(id string) (*fakeprovider.Provider, error) {
+	p, ok := l.providers[id]
+	if !ok {
+		return nil, fmt.Errorf("no provider %q in the lab (have %v)", id, l.opts.Plan.ProviderIDs())
+	}
+	return p, nil
+}
+
+// CrashProvider closes a provider's listeners and live connections at once.
+func (l *Lab) CrashProvider(ctx context.Context, id string) error {
+	p, err := l.provider(id)
+	if err != nil {
+		return err
+	}
+	p.Kill()
+	return nil
+}
+
+// RestartProvider starts a crashed provider on its old addresses.
+func (l *Lab) RestartProvider(ctx context.Context, id string) error {
+	p, err := l.provider(id)
+	if err != nil {
+		return err
+	}
+	return p.Start(ctx)
+}
+
+// HangProvider makes a provider accept requests and never answer (on) or
+// answer again (off).
+func (l *Lab) HangProvider(ctx context.Context, id string, on bool) error {
+	p, err := l.provider(id)
+	if err != nil {
+		return err
+	}
+	p.SetHang(on)
+	return nil
+}
+
+// BalancerLinks are the wires from the balancer to one provider.
+func (l *Lab) BalancerLinks(providerID string) []string {
+	var out []string
+	for _, d := range l.opts.Plan.Domains {
+		out = append(out, balancerLink(providerID, d.Name))
+	}
+	return out
+}
+
+// DatabaseLink is the wire from a provider to its database.
+func (l *Lab) DatabaseLink(providerID string) string { return databaseLink(providerID) }
+
+// ClearingLinks are the wires from every provider to one clearing service.
+func (l *Lab) ClearingLinks(clearing int) []string {
+	var out []string
+	for _, p := range l.opts.Plan.Providers {
+		out = append(out, clearingLink(p.ID, clearing))
+	}
+	return out
+}
+
+// CutLink cuts a wire; RestoreLink mends it.
+func (l *Lab) CutLink(name string) error     { return l.links.Cut(name) }
+func (l *Lab) RestoreLink(name string) error { return l.links.Restore(name) }
+
+// AddToxic and RemoveToxic degrade a wire.
+func (l *Lab) AddToxic(link string, t links.Toxic) error { return l.links.AddToxic(link, t) }
+func (l *Lab) RemoveToxic(ctx context.Context, link, toxic string) error {
+	return l.links.RemoveToxic(ctx, link, toxic)
+}

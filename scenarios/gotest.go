@@ -1,0 +1,64 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+)
+
+// Run is the `go test` API: it runs one scenario in a fresh lab and reports
+// each invariant as a subtest, so a user's test file can say
+//
+//	scenarios.Run(t, scenarios.Config{Seed: 1}, scenarios.ProviderCrash)
+//
+// For a negative control the subtests of the expected invariants pass when
+// those invariants failed: the checker caught the broken setup.
+func Run(t *testing.T, cfg Config, spec Spec) Result {
+	t.Helper()
+	if cfg.RunID == "" {
+		cfg.RunID = fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_000)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Execute(ctx, spec, cfg)
+	sc := spec()
+	if err != nil {
+		t.Fatalf("scenario %s could not be judged: %v", sc.Name, err)
+	}
+	expect := map[string]bool{}
+	for _, n := range sc.ExpectFail {
+		expect[n] = true
+	}
+	for _, inv := range res.Report.Invariants {
+		inv := inv
+		t.Run(inv.Name, func(t *testing.T) {
+			msg := fmt.Sprintf("%s: %s\n%s", inv.Name, inv.Summary, strings.Join(inv.Evidence, "\n"))
+			switch {
+			case expect[inv.Name] && inv.Verdict != reports.Fail:
+				t.Errorf("negative control %s: invariant %s should have failed but was %s: %s", sc.Name, inv.Name, inv.Verdict, inv.Summary)
+			case expect[inv.Name]:
+				t.Logf("caught as expected: %s", msg)
+			case sc.Negative:
+				t.Logf("%s (not judged in this negative control): %s", inv.Verdict, inv.Summary)
+			case inv.Verdict == reports.Fail:
+				t.Errorf("invariant failed: %s", msg)
+			case inv.Verdict == reports.Skip:
+				t.Skipf("skipped: %s", inv.Summary)
+			}
+		})
+	}
+	for name := range expect {
+		found := false
+		for _, inv := range res.Report.Invariants {
+			found = found || inv.Name == name
+		}
+		if !found {
+			t.Errorf("negative control %s expects invariant %s to fail, but it was not judged", sc.Name, name)
+		}
+	}
+	return res
+}

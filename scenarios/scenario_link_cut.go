@@ -1,0 +1,18 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+)
+
+// LinkCut cuts the network between the balancer and provider 1.
+func LinkCut() Scenario {
+	return Scenario{
+		Name:        "link-cut",
+		Description: "The network between the balancer and provider 1 is cut and restored; provider 1 keeps running.",
+		Duration:    8 * time.Second,
+		Faults: []Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Make: func(l faults.Lab) faults.Fault { return faults.LinkCut{Lab: l, Provider: "p1"} }}},
+	}
+}

@@ -1,0 +1,19 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+)
+
+// ProviderCrash kills provider 1 under load: its clients must move to
+// provider 2 within the failover bound and stay there.
+func ProviderCrash() Scenario {
+	return Scenario{
+		Name:        "provider-crash",
+		Description: "Provider 1 loses power under load (listeners and live connections gone) and comes back; traffic fails over to provider 2.",
+		Duration:    8 * time.Second,
+		Faults: []Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Make: func(l faults.Lab) faults.Fault { return faults.ProviderCrash{Lab: l, Provider: "p1"} }}},
+	}
+}

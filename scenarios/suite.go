@@ -1,0 +1,89 @@
+package scenarios
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+)
+
+// Suite runs several scenarios one after another and gathers their results
+// into one report. When ctx ends it stops after the current scenario and
+// marks the report incomplete.
+type Suite struct {
+	Specs  []Spec
+	Config Config
+	// Command is the command line that started the run, for the report's
+	// reproducibility block.
+	Command string
+	// OnScenario, when set, is called as each scenario starts and ends.
+	OnScenario func(name string, done *reports.Scenario)
+}
+
+// Run executes the suite and returns its report (never nil).
+func (s Suite) Run(ctx context.Context) *reports.Report {
+	r := &reports.Report{
+		Schema: reports.Schema, RunID: s.Config.RunID, Seed: s.Config.Seed, Mode: "lab",
+		Started: time.Now(),
+		Repro: reports.Repro{
+			Command: s.Command, Version: version(), GoVersion: runtime.Version(),
+			ConfigHash: s.configHash(),
+		},
+	}
+	for _, spec := range s.Specs {
+		name := spec().Name
+		if ctx.Err() != nil {
+			r.Incomplete = true
+			break
+		}
+		if s.OnScenario != nil {
+			s.OnScenario(name, nil)
+		}
+		res, err := Execute(ctx, spec, s.Config)
+		if err != nil && ctx.Err() != nil {
+			r.Incomplete = true
+		}
+		r.Scenarios = append(r.Scenarios, res.Report)
+		r.Finish() // judge what ran so far, for the progress line
+		if s.OnScenario != nil {
+			s.OnScenario(name, &r.Scenarios[len(r.Scenarios)-1])
+		}
+	}
+	r.Ended = time.Now()
+	r.Finish()
+	return r
+}
+
+// configHash names what decides the outcome: scenarios, seed and load.
+func (s Suite) configHash() string {
+	var b strings.Builder
+	for _, spec := range s.Specs {
+		b.WriteString(spec().Name)
+		b.WriteByte(',')
+	}
+	fmt.Fprintf(&b, "seed=%d users=%d rate=%d duration=%s db=%s image=%s",
+		s.Config.Seed, s.Config.Users, s.Config.Rate, s.Config.Duration, s.Config.Base.DB.Backend, s.Config.Base.DB.Image)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:8])
+}
+
+// version is the module version of the binary, or the VCS revision.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}

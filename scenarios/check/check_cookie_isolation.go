@@ -22,7 +22,7 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 	// Tokens are unique per response, so a map of them is as large as the
 	// history: key it by a 64-bit hash and compare the strings on a hit.
 	seed := maphash.MakeSeed()
-	first := make(map[uint64]int32, len(h.Requests)/2)
+	first := make(map[uint64]int32, len(h.Requests))
 	var collided map[string]int32 // tokens whose hash another token took first
 	checked := 0
 	for i := range h.Requests {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/history"
 )
@@ -265,4 +267,13 @@ func TestCookieIsolation(t *testing.T) {
 		{"no session facts", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, nil},
 	}
 	runCases(t, cases)
+}
+
+func TestHostOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.10.1": "127.0.10.1", "127.0.10.1:80": "127.0.10.1", "[::1]:443": "::1", "[::1]": "::1", "::1": "::1", "": "",
+		"abc.test:8443": "abc.test",
+	} {
+		assert.Equal(t, want, hostOnly(in), in)
+	}
 }

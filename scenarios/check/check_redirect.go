@@ -1,7 +1,6 @@
 package check
 
 import (
-	"net"
 	"net/url"
 	"strings"
 
@@ -119,10 +118,17 @@ func quoteOrNone(s string) string {
 	return s
 }
 
-// hostOnly strips a port from an address, tolerating none.
+// hostOnly strips a port from an address, tolerating none, without
+// allocating: it runs once per request.
 func hostOnly(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
+	if strings.HasPrefix(addr, "[") { // [v6] or [v6]:port
+		if end := strings.IndexByte(addr, ']'); end > 0 {
+			return addr[1:end]
+		}
+		return addr
 	}
-	return strings.Trim(addr, "[]")
+	if i := strings.IndexByte(addr, ':'); i >= 0 && strings.LastIndexByte(addr, ':') == i {
+		return addr[:i] // host:port
+	}
+	return addr // a bare host or a bare IPv6 address
 }

@@ -158,3 +158,11 @@ func startTicks(pid int) uint64 {
 }
 
 func isNotFound(err error) bool { return errdefs.IsNotFound(err) }
+
+// Child is a run with the same id and labels but its own clean-up stack,
+// closed by its own Close or, at the latest, by the parent's Close.
+func (r *Run) Child(name string) *Run {
+	c := &Run{ID: r.ID, owner: r.owner}
+	r.Defer(name, c.Close)
+	return c
+}

@@ -1,0 +1,355 @@
+package mariadb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/regify-verify/regify-verify/harness/cleanup"
+	"github.com/regify-verify/regify-verify/harness/images"
+)
+
+// DockerOptions configure the docker backend.
+type DockerOptions struct {
+	// Image is a local MariaDB image (images.EnsureMariaDB) or one the
+	// engine can pull (mariadb:11.4).
+	Image string
+	// Config is the pair's topology; zero fields get Defaults.
+	Config Config
+	// Run gives labels and names; nil makes a run of the pair's own.
+	Run *cleanup.Run
+	// Docker is the engine client; nil connects from the environment.
+	Docker *client.Client
+	Log    *slog.Logger
+}
+
+// Docker is the docker backend: each server on the default bridge (which
+// carries the published port the host uses) and on an internal replication
+// network (which carries only replication, so cutting it leaves the
+// application's access intact).
+type Docker struct {
+	opts    DockerOptions
+	cfg     Config
+	run     *cleanup.Run
+	cli     *client.Client
+	ownCli  bool
+	log     *slog.Logger
+	core    *sqlCore
+	replNet string
+
+	mu    sync.Mutex
+	ctrs  [2]*testcontainers.DockerContainer
+	host  string
+	addrs [2]string
+	cut   bool
+}
+
+// NewDocker prepares a docker pair; Up starts it.
+func NewDocker(o DockerOptions) (*Docker, error) {
+	if o.Image == "" {
+		return nil, errors.New("docker pair: no image (build one with images.EnsureMariaDB or pass --mariadb-image)")
+	}
+	d := &Docker{opts: o, cfg: o.Config.Defaults(), log: o.Log}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if o.Run != nil {
+		d.run = o.Run.Child("mariadb pair")
+	} else {
+		r, err := cleanup.NewRun()
+		if err != nil {
+			return nil, err
+		}
+		d.run = r
+	}
+	d.core = &sqlCore{cfg: d.cfg, addr: d.Addr, masterOf: func(s Side) (string, int) { return alias(s.Other()), 3306 }}
+	return d, nil
+}
+
+func alias(s Side) string { return "mariadb-" + s.String() }
+
+// Up implements Pair.
+func (d *Docker) Up(ctx context.Context) error {
+	PrepareEnv()
+	if d.opts.Docker != nil {
+		d.cli = d.opts.Docker
+	} else {
+		cli, err := images.NewDockerClient(ctx)
+		if err != nil {
+			return err
+		}
+		d.cli, d.ownCli = cli, true
+		d.run.Defer("docker client", func(context.Context) error { return cli.Close() })
+	}
+	d.replNet = d.run.Name("repl")
+	if _, err := d.cli.NetworkCreate(ctx, d.replNet, client.NetworkCreateOptions{
+		Driver: "bridge", Internal: true, Labels: d.run.Labels(),
+	}); err != nil {
+		return fmt.Errorf("create replication network: %w", err)
+	}
+	net := d.replNet
+	d.run.Defer("network "+net, func(ctx context.Context) error {
+		_, err := d.cli.NetworkRemove(ctx, net, client.NetworkRemoveOptions{})
+		return err
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for _, s := range Sides {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[s] = d.startContainer(ctx, s)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, s := range Sides {
+		if err := d.core.waitSQL(ctx, s, d.cfg.ReadyTimeout); err != nil {
+			return err
+		}
+	}
+	if err := d.core.setupReplication(ctx); err != nil {
+		return fmt.Errorf("set up replication: %w", err)
+	}
+	return d.core.waitReplicating(ctx, d.cfg.ReplTimeout)
+}
+
+func (d *Docker) startContainer(ctx context.Context, s Side) error {
+	env := map[string]string{
+		"MARIADB_ROOT_PASSWORD": d.cfg.RootPassword, "MYSQL_ROOT_PASSWORD": d.cfg.RootPassword,
+		"MARIADB_DATABASE": d.cfg.Database, "MYSQL_DATABASE": d.cfg.Database,
+		"MARIADB_USER": d.cfg.AppUser, "MYSQL_USER": d.cfg.AppUser,
+		"MARIADB_PASSWORD": d.cfg.AppPassword, "MYSQL_PASSWORD": d.cfg.AppPassword,
+	}
+	ctr, err := testcontainers.Run(ctx, d.opts.Image,
+		testcontainers.WithName(d.run.Name("mariadb", s.String())),
+		testcontainers.WithLabels(d.run.Labels()),
+		testcontainers.WithEnv(env),
+		testcontainers.WithExposedPorts("3306/tcp"),
+		testcontainers.WithFiles(
+			testcontainers.ContainerFile{Reader: strings.NewReader(d.cfg.ServerConfig(s)), ContainerFilePath: "/etc/mysql/conf.d/zz-regify-verify.cnf", FileMode: 0o644},
+			testcontainers.ContainerFile{Reader: strings.NewReader(d.cfg.initSQL()), ContainerFilePath: "/docker-entrypoint-initdb.d/10-regify-verify.sql", FileMode: 0o644},
+		),
+		tcnetwork.WithBridgeNetwork(),
+		tcnetwork.WithNetworkName([]string{alias(s)}, d.replNet),
+		// The final server is the only one listening on 3306 (the init
+		// server of an entrypoint logs "port: 0"; MySQL X logs 33060).
+		testcontainers.WithWaitStrategy(wait.ForLog(`port: 3306\s`).AsRegexp().WithStartupTimeout(d.cfg.ReadyTimeout)),
+	)
+	if ctr != nil {
+		d.run.Defer("container mariadb-"+s.String(), func(ctx context.Context) error {
+			return ctr.Terminate(ctx, testcontainers.StopTimeout(0), testcontainers.RemoveVolumes())
+		})
+		d.mu.Lock()
+		d.ctrs[s] = ctr
+		d.mu.Unlock()
+	}
+	if err != nil {
+		return fmt.Errorf("start MariaDB side %s from image %s: %w (is the image present? run 'regify-verify images build'; see the container log: docker logs %s)", s, d.opts.Image, err, d.run.Name("mariadb", s.String()))
+	}
+	host, err := ctr.Host(ctx)
+	if err != nil {
+		return fmt.Errorf("docker host address: %w", err)
+	}
+	d.mu.Lock()
+	d.host = host
+	d.mu.Unlock()
+	return d.refreshAddr(ctx, s)
+}
+
+// refreshAddr re-reads the host port of side s: it changes on every start.
+func (d *Docker) refreshAddr(ctx context.Context, s Side) error {
+	id := d.id(s)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		res, err := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil {
+			return fmt.Errorf("inspect side %s: %w", s, err)
+		}
+		if ns := res.Container.NetworkSettings; ns != nil {
+			for _, b := range ns.Ports[network.MustParsePort("3306/tcp")] {
+				if b.HostPort != "" {
+					d.mu.Lock()
+					d.addrs[s] = net.JoinHostPort(d.host, b.HostPort)
+					d.mu.Unlock()
+					return nil
+				}
+			}
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return fmt.Errorf("side %s has no published port for 3306", s)
+		}
+	}
+}
+
+func (d *Docker) id(s Side) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctrs[s] == nil {
+		return ""
+	}
+	return d.ctrs[s].GetContainerID()
+}
+
+// Addr implements Pair.
+func (d *Docker) Addr(_ context.Context, s Side) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.addrs[s] == "" {
+		return "", fmt.Errorf("side %s is not up", s)
+	}
+	return d.addrs[s], nil
+}
+
+// DSN implements Pair.
+func (d *Docker) DSN(ctx context.Context, s Side) (string, error) { return d.core.appDSN(ctx, s) }
+
+// ContainerID is the Docker id of side s (for faults beyond this API).
+func (d *Docker) ContainerID(s Side) string { return d.id(s) }
+
+// Kill implements Pair.
+func (d *Docker) Kill(ctx context.Context, s Side) error {
+	d.core.forget(s)
+	if _, err := d.cli.ContainerKill(ctx, d.id(s), client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
+		return fmt.Errorf("kill side %s: %w", s, err)
+	}
+	return nil
+}
+
+// Stop implements Pair.
+func (d *Docker) Stop(ctx context.Context, s Side) error {
+	d.core.forget(s)
+	t := 30
+	if _, err := d.cli.ContainerStop(ctx, d.id(s), client.ContainerStopOptions{Timeout: &t}); err != nil {
+		return fmt.Errorf("stop side %s: %w", s, err)
+	}
+	return nil
+}
+
+// Start implements Pair: a raw start (testcontainers' wait strategy would
+// re-read old log lines), the new host port, then SQL polling.
+func (d *Docker) Start(ctx context.Context, s Side) error {
+	d.core.forget(s)
+	if _, err := d.cli.ContainerStart(ctx, d.id(s), client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start side %s: %w", s, err)
+	}
+	if err := d.refreshAddr(ctx, s); err != nil {
+		return err
+	}
+	return d.core.waitSQL(ctx, s, d.cfg.ReadyTimeout)
+}
+
+// Pause implements Pair.
+func (d *Docker) Pause(ctx context.Context, s Side) error {
+	if _, err := d.cli.ContainerPause(ctx, d.id(s), client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("pause side %s: %w", s, err)
+	}
+	return nil
+}
+
+// Unpause implements Pair.
+func (d *Docker) Unpause(ctx context.Context, s Side) error {
+	if _, err := d.cli.ContainerUnpause(ctx, d.id(s), client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("unpause side %s: %w", s, err)
+	}
+	return nil
+}
+
+// CutReplication implements Pair: both servers leave the internal
+// replication network; the bridge with the published ports stays.
+func (d *Docker) CutReplication(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cut {
+		return nil
+	}
+	for _, s := range Sides {
+		if _, err := d.cli.NetworkDisconnect(ctx, d.replNet, client.NetworkDisconnectOptions{Container: d.ctrs[s].GetContainerID(), Force: true}); err != nil {
+			return fmt.Errorf("cut replication of side %s: %w", s, err)
+		}
+	}
+	d.cut = true
+	return nil
+}
+
+// HealReplication implements Pair: reconnect with the alias the replicas
+// use as MASTER_HOST.
+func (d *Docker) HealReplication(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.cut {
+		return nil
+	}
+	for _, s := range Sides {
+		if _, err := d.cli.NetworkConnect(ctx, d.replNet, client.NetworkConnectOptions{
+			Container:      d.ctrs[s].GetContainerID(),
+			EndpointConfig: &network.EndpointSettings{Aliases: []string{alias(s)}},
+		}); err != nil {
+			return fmt.Errorf("heal replication of side %s: %w", s, err)
+		}
+	}
+	d.cut = false
+	return nil
+}
+
+// StopReplica implements Pair.
+func (d *Docker) StopReplica(ctx context.Context, s Side) error { return d.core.stopReplica(ctx, s) }
+
+// StartReplica implements Pair.
+func (d *Docker) StartReplica(ctx context.Context, s Side) error { return d.core.startReplica(ctx, s) }
+
+// SetReplicationDelay implements Pair.
+func (d *Docker) SetReplicationDelay(ctx context.Context, s Side, delay time.Duration) error {
+	return d.core.setDelay(ctx, s, delay)
+}
+
+// Status implements Pair.
+func (d *Docker) Status(ctx context.Context) (Status, error) { return d.core.status(ctx) }
+
+// Checksum implements Pair.
+func (d *Docker) Checksum(ctx context.Context, tables ...string) (Checksums, error) {
+	return d.core.checksum(ctx, tables...)
+}
+
+// Lag implements Pair.
+func (d *Docker) Lag(ctx context.Context, from Side) (time.Duration, error) {
+	return d.core.lag(ctx, from)
+}
+
+// WaitConverged implements Pair.
+func (d *Docker) WaitConverged(ctx context.Context, tables []string, timeout time.Duration) error {
+	return d.core.waitConverged(ctx, tables, timeout)
+}
+
+// Close implements Pair: unpause (a paused container cannot be removed
+// cleanly), then remove containers and the network.
+func (d *Docker) Close(ctx context.Context) error {
+	d.core.closeAll()
+	if d.cli != nil {
+		for _, s := range Sides {
+			if id := d.id(s); id != "" {
+				if res, err := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && res.Container.State != nil && res.Container.State.Status == container.StatePaused {
+					_, _ = d.cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+				}
+			}
+		}
+	}
+	return d.run.Close(ctx)
+}
+
+var _ Pair = (*Docker)(nil)

@@ -1,0 +1,250 @@
+// Package mariadb runs and breaks a MariaDB master-master pair: the database
+// half of the regify HA setup. One Pair interface, three backends: docker
+// (two containers through testcontainers-go, the default), process (two
+// local mariadbd processes, for machines without Docker) and external (two
+// DSNs of an existing pair; read-only unless faults are allowed).
+//
+// Callers that use the docker backend must set TESTCONTAINERS_RYUK_DISABLED
+// to "true" before their first testcontainers call; PrepareEnv does that
+// (and sets TESTCONTAINERS_HOST_OVERRIDE inside a container).
+package mariadb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Side names one server of the pair.
+type Side int
+
+// The two sides of the pair.
+const (
+	A Side = iota
+	B
+)
+
+// Sides lists both sides in order.
+var Sides = [2]Side{A, B}
+
+func (s Side) String() string {
+	if s == B {
+		return "b"
+	}
+	return "a"
+}
+
+// Other is the opposite side.
+func (s Side) Other() Side { return 1 - s }
+
+// ParseSide reads "a" or "b".
+func ParseSide(v string) (Side, error) {
+	switch v {
+	case "a", "A":
+		return A, nil
+	case "b", "B":
+		return B, nil
+	}
+	return A, fmt.Errorf("unknown side %q (want a or b)", v)
+}
+
+// ErrUnsupported is returned by a backend that cannot do an operation.
+var ErrUnsupported = errors.New("not supported by this backend")
+
+// ErrFaultsNotAllowed is returned by the external backend for an operation
+// that changes the pair while faults are not allowed.
+var ErrFaultsNotAllowed = errors.New("faults are not allowed on this pair (pass AllowFaults)")
+
+// Pair is a MariaDB master-master pair. Every method takes a context and
+// every wait inside has a deadline.
+type Pair interface {
+	// Up starts the pair and returns when both replication threads run in
+	// both directions and a heartbeat row written on each side was read on
+	// the other.
+	Up(ctx context.Context) error
+	// DSN is the go-sql-driver DSN of the application user on side s,
+	// reachable from the host. It changes after a restart of a container.
+	DSN(ctx context.Context, s Side) (string, error)
+	// Addr is host:port of side s as seen from the host.
+	Addr(ctx context.Context, s Side) (string, error)
+	// Kill sends SIGKILL to side s; Start brings it back.
+	Kill(ctx context.Context, s Side) error
+	// Stop shuts side s down cleanly.
+	Stop(ctx context.Context, s Side) error
+	// Start starts a stopped or killed side and waits until it answers SQL.
+	Start(ctx context.Context, s Side) error
+	// Pause freezes side s (SIGSTOP / cgroup freezer); Unpause thaws it.
+	Pause(ctx context.Context, s Side) error
+	Unpause(ctx context.Context, s Side) error
+	// CutReplication breaks the replication link at the network level in
+	// both directions; the application's access to each side keeps working.
+	CutReplication(ctx context.Context) error
+	// HealReplication restores the link.
+	HealReplication(ctx context.Context) error
+	// StopReplica stops the replica threads on side s: writes on the other
+	// side stop reaching s (one direction only). StartReplica resumes them.
+	StopReplica(ctx context.Context, s Side) error
+	StartReplica(ctx context.Context, s Side) error
+	// SetReplicationDelay makes side s apply the other side's events d late
+	// (MASTER_DELAY, whole seconds, rounded up); 0 removes the delay.
+	SetReplicationDelay(ctx context.Context, s Side, d time.Duration) error
+	// Status reads both sides' replica state.
+	Status(ctx context.Context) (Status, error)
+	// Checksum runs CHECKSUM TABLE on both sides. Tables without a schema
+	// are in the application database.
+	Checksum(ctx context.Context, tables ...string) (Checksums, error)
+	// Lag writes a heartbeat row on side from and measures how long it
+	// takes to become visible on the other side.
+	Lag(ctx context.Context, from Side) (time.Duration, error)
+	// WaitConverged waits until both sides applied each other's writes and
+	// the tables' checksums are equal.
+	WaitConverged(ctx context.Context, tables []string, timeout time.Duration) error
+	// Close removes everything the pair created.
+	Close(ctx context.Context) error
+}
+
+// Config is the topology of the pair; the zero value is completed by
+// Defaults.
+type Config struct {
+	// Database is the application database, created on both sides.
+	Database string
+	// AppUser and AppPassword are the application's account.
+	AppUser, AppPassword string
+	// RootPassword is the administrator's password.
+	RootPassword string
+	// ReplUser and ReplPassword are the replication account.
+	ReplUser, ReplPassword string
+	// AutoIncrementIncrement and the offsets per side; equal offsets are a
+	// negative control (ids collide).
+	AutoIncrementIncrement int
+	AutoIncrementOffset    [2]int
+	// ServerID and GTIDDomainID per side.
+	ServerID, GTIDDomainID [2]int
+	// ReadyTimeout bounds the wait for a server to answer SQL; ReplTimeout
+	// bounds the wait for replication to run both ways.
+	ReadyTimeout, ReplTimeout time.Duration
+}
+
+// Defaults fills in what is unset: increment 2 with offsets 1 and 2, server
+// ids 1 and 2, GTID domains 1 and 2.
+func (c Config) Defaults() Config {
+	set := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	set(&c.Database, "regify")
+	set(&c.AppUser, "regify")
+	set(&c.AppPassword, "regify-app")
+	set(&c.RootPassword, "regify-root")
+	set(&c.ReplUser, "repl")
+	set(&c.ReplPassword, "regify-repl")
+	if c.AutoIncrementIncrement == 0 {
+		c.AutoIncrementIncrement = 2
+	}
+	if c.AutoIncrementOffset == [2]int{} {
+		c.AutoIncrementOffset = [2]int{1, 2}
+	}
+	if c.ServerID == [2]int{} {
+		c.ServerID = [2]int{1, 2}
+	}
+	if c.GTIDDomainID == [2]int{} {
+		c.GTIDDomainID = [2]int{1, 2}
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = 90 * time.Second
+	}
+	if c.ReplTimeout == 0 {
+		c.ReplTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// ServerConfig is the [mysqld] section for side s.
+func (c Config) ServerConfig(s Side) string {
+	return fmt.Sprintf(`[mysqld]
+server_id = %d
+gtid_domain_id = %d
+log_bin = mysql-bin
+binlog_format = ROW
+log_slave_updates = ON
+relay_log = relay-bin
+relay_log_recovery = ON
+auto_increment_increment = %d
+auto_increment_offset = %d
+slave_net_timeout = 4
+innodb_buffer_pool_size = 64M
+innodb_log_file_size = 8M
+performance_schema = OFF
+skip_name_resolve = ON
+bind_address = 0.0.0.0
+max_connections = 300
+`, c.ServerID[s], c.GTIDDomainID[s], c.AutoIncrementIncrement, c.AutoIncrementOffset[s])
+}
+
+// initSQL runs once on a fresh datadir of each side, outside the binlog so
+// that it does not replicate: the replication user and the heartbeat table.
+func (c Config) initSQL() string {
+	return fmt.Sprintf(`SET SESSION sql_log_bin = 0;
+CREATE USER IF NOT EXISTS '%[1]s'@'%%' IDENTIFIED BY '%[2]s';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '%[1]s'@'%%';
+CREATE DATABASE IF NOT EXISTS %[3]s;
+CREATE TABLE IF NOT EXISTS %[3]s.heartbeat (origin CHAR(1) PRIMARY KEY, seq BIGINT NOT NULL, ts DATETIME(6) NOT NULL) ENGINE=InnoDB;
+`, c.ReplUser, c.ReplPassword, heartbeatDB)
+}
+
+// heartbeatDB holds the heartbeat table, apart from the application's data.
+const heartbeatDB = "regify_verify"
+
+// Status is both sides' replica state.
+type Status struct {
+	Sides [2]SideStatus
+}
+
+// Healthy reports whether both replica threads run on both sides.
+func (s Status) Healthy() bool {
+	for _, x := range s.Sides {
+		if !x.IORunning || !x.SQLRunning {
+			return false
+		}
+	}
+	return true
+}
+
+// SideStatus is one side's replica state and settings.
+type SideStatus struct {
+	Side                   Side
+	Reachable              bool
+	Err                    string // why the side could not be read
+	IORunning, SQLRunning  bool
+	IOState                string // Slave_IO_Running as reported (Yes, No, Connecting)
+	LastIOErrno            int
+	LastIOError            string
+	LastSQLErrno           int
+	LastSQLError           string
+	SQLDelay               int
+	GTIDBinlogPos          string
+	GTIDSlavePos           string
+	GTIDCurrentPos         string
+	AutoIncrementIncrement int
+	AutoIncrementOffset    int
+	ServerID               int
+	GTIDDomainID           int
+}
+
+// Checksums are CHECKSUM TABLE results per side; a missing table is -1.
+type Checksums [2]map[string]int64
+
+// Equal reports whether both sides hold the same checksums.
+func (c Checksums) Equal() bool {
+	if len(c[A]) != len(c[B]) {
+		return false
+	}
+	for k, v := range c[A] {
+		if w, ok := c[B][k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -25,8 +25,10 @@ const UserHeader = "X-Regify-Verify-User"
 // DefaultTimeout bounds one request when Config.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
-// Sink receives every recorded request. history.Recorder is one; Add must be
-// safe for concurrent use.
+// Sink receives every recorded request. *history.Recorder is one (its Add
+// returns the assigned Seq, hence the int64); Add must be safe for
+// concurrent use. Requests aborted by cancelling Run's ctx are recorded too,
+// with Err "context canceled".
 type Sink interface {
 	Add(history.Request) int64
 }

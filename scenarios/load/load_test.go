@@ -188,8 +188,9 @@ func TestRunStopsByItself(t *testing.T) {
 			case tt.max > 0:
 				assert.Equal(t, int(tt.max), n)
 			case tt.rate > 0:
-				// 40/s for 0.3 s: about 12 hits, never much more.
-				assert.InDelta(t, 12, n, 4)
+				// 40/s for 0.3 s: about 12 hits, never more than the pace allows.
+				assert.Positive(t, n)
+				assert.LessOrEqual(t, n, 14)
 				assert.Less(t, elapsed, tt.dur+2*time.Second)
 			case tt.cancel:
 				s := cfg.Counters.Snapshot()

@@ -74,7 +74,7 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 	}
 	s := cfg.Counters.Snapshot()
 	cfg.Logger.Debug("load finished", "hits", hits, "elapsed", time.Since(began),
-		"requests", s.Requests, "errors", s.Errors)
+		"requests", s.Requests, "errors", s.Errors, "targeter_stops", stopped)
 	if ctx.Err() != nil {
 		return fmt.Errorf("load: stopped after %d requests: %w", hits, context.Cause(ctx))
 	}

@@ -51,6 +51,26 @@ type listenerState struct {
 type trackedConn struct {
 	net.Conn
 	idle atomic.Bool
+
+	mu   sync.Mutex
+	peer net.Conn // the backend connection, closed with a hard shutdown
+}
+
+func (tc *trackedConn) setPeer(c net.Conn) {
+	tc.mu.Lock()
+	tc.peer = c
+	tc.mu.Unlock()
+}
+
+// closeHard closes the client and its backend connection, so a goroutine
+// blocked on either side returns.
+func (tc *trackedConn) closeHard() {
+	tc.Conn.Close()
+	tc.mu.Lock()
+	if tc.peer != nil {
+		tc.peer.Close()
+	}
+	tc.mu.Unlock()
 }
 
 // New checks cfg and builds a balancer; nothing listens until Start.
@@ -330,7 +350,7 @@ func (bl *Balancer) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("lb shutdown: %w", ctx.Err())
 			bl.mu.Lock()
 			for tc := range bl.conns {
-				tc.Close()
+				tc.closeHard()
 			}
 			bl.mu.Unlock()
 		case <-t.C:

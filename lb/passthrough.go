@@ -38,6 +38,9 @@ func (bl *Balancer) servePassthrough(st *listenerState, tc *trackedConn) {
 			if !bl.cfg.Broken.NoHealthChecks {
 				be.markResult(false, err.Error(), bl.cfg.HealthCheck.Rise, bl.cfg.HealthCheck.Fall, true)
 			}
+			if bl.cfg.Broken.NoHealthChecks {
+				return // no redispatch without health checks
+			}
 			avoid = be.idx
 			continue
 		}
@@ -52,6 +55,7 @@ func (bl *Balancer) servePassthrough(st *listenerState, tc *trackedConn) {
 		return
 	}
 	defer bc.Close()
+	tc.setPeer(bc)
 	if st.cfg.ProxyProtocol != 0 {
 		hdr := proxyHeader(st.cfg.ProxyProtocol, client, local)
 		if _, err := bc.Write(hdr); err != nil {

@@ -129,9 +129,13 @@ func (h *h1conn) waitRequest(first bool) bool {
 	if first {
 		wait = t.ReadHeader
 	}
-	h.tc.idle.Store(true)
-	if h.bl.draining.Load() {
-		return false
+	// A new connection is not idle: its first request is on the way (as
+	// net/http treats StateNew), so a drain waits for it.
+	if !first {
+		h.tc.idle.Store(true)
+		if h.bl.draining.Load() {
+			return false
+		}
 	}
 	h.c.SetReadDeadline(time.Now().Add(wait))
 	_, err := h.br.Peek(1)
@@ -189,7 +193,9 @@ func (h *h1conn) serveOne() bool {
 				be.markResult(false, err.Error(), bl.cfg.HealthCheck.Rise, bl.cfg.HealthCheck.Fall, true)
 			}
 			bl.log.Warn("backend connect failed", "backend", be.Name, "address", be.Address, "err", err)
-			if attempt < 2 {
+			// Without health checks there is no redispatch either: the
+			// dead backend keeps its clients (the negative control).
+			if attempt < 2 && !bl.cfg.Broken.NoHealthChecks {
 				avoid = be.idx
 				continue
 			}
@@ -349,6 +355,7 @@ func (h *h1conn) useBackend(be *backend) error {
 		return fmt.Errorf("connect to backend %s: %w", be.Name, err)
 	}
 	h.be, h.bc = be, c
+	h.tc.setPeer(c)
 	h.bbr = getReader(c)
 	h.bbw = getWriter(c)
 	h.reused = false
@@ -360,6 +367,7 @@ func (h *h1conn) dropBackend() {
 		return
 	}
 	h.bc.Close()
+	h.tc.setPeer(nil)
 	putReader(h.bbr)
 	putWriter(h.bbw)
 	h.bc, h.be, h.bbr, h.bbw = nil, nil, nil, nil

@@ -92,7 +92,7 @@ func (t *pickTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				if !bl.cfg.Broken.NoHealthChecks {
 					be.markResult(false, err.Error(), bl.cfg.HealthCheck.Rise, bl.cfg.HealthCheck.Fall, true)
 				}
-				if attempt < 2 && (req.Body == nil || req.Body == http.NoBody) {
+				if attempt < 2 && !bl.cfg.Broken.NoHealthChecks && (req.Body == nil || req.Body == http.NoBody) {
 					avoid = be.idx
 					continue
 				}

@@ -1,0 +1,303 @@
+package lb
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawTLS opens a TLS connection to the abc listener speaking HTTP/1.1.
+func rawTLS(t *testing.T, c *testCerts, bl *Balancer) (*tls.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := tls.Dial("tcp", bl.Addrs()[0].String(), &tls.Config{ServerName: "abc.test", RootCAs: c.ca.Pool(), NextProtos: []string{"http/1.1"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn, bufio.NewReader(conn)
+}
+
+func TestHTTP1Semantics(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	bl := startLB(t, labConfig(c, []*testBackend{b}, []*testBackend{b}))
+	tests := []struct {
+		name     string
+		req      string
+		method   string
+		wantCode int
+		check    func(t *testing.T, resp *http.Response, body string)
+	}{
+		{"content-length body", "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 5\r\n\r\nhello", "POST", 200,
+			func(t *testing.T, _ *http.Response, body string) { assert.Contains(t, body, `"body":"hello"`) }},
+		{"chunked request body", "POST / HTTP/1.1\r\nHost: abc.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n", "POST", 200,
+			func(t *testing.T, _ *http.Response, body string) { assert.Contains(t, body, `"body":"abcde"`) }},
+		{"chunked response", "GET /chunked HTTP/1.1\r\nHost: abc.test\r\n\r\n", "GET", 200,
+			func(t *testing.T, resp *http.Response, body string) {
+				assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+				assert.Len(t, body, 3000)
+			}},
+		{"HEAD has no body", "HEAD / HTTP/1.1\r\nHost: abc.test\r\n\r\n", "HEAD", 200,
+			func(t *testing.T, _ *http.Response, body string) { assert.Empty(t, body) }},
+		{"1xx relayed before the response", "GET /early HTTP/1.1\r\nHost: abc.test\r\n\r\n", "GET", 103,
+			func(t *testing.T, resp *http.Response, _ string) {
+				assert.Equal(t, "</style.css>; rel=preload", resp.Header.Get("Link"))
+			}},
+		{"upgrade refused: never forwarded", "GET / HTTP/1.1\r\nHost: abc.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "GET", 200,
+			func(t *testing.T, _ *http.Response, body string) { assert.Contains(t, body, `"upgrade":""`) }},
+		{"smuggling: CL and TE together", "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "POST", 400, nil},
+		{"two different content-lengths", "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "POST", 400, nil},
+		{"unknown transfer-encoding", "POST / HTTP/1.1\r\nHost: abc.test\r\nTransfer-Encoding: gzip\r\n\r\n", "POST", 501, nil},
+		{"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", "GET", 400, nil},
+		{"obsolete line folding", "GET / HTTP/1.1\r\nHost: abc.test\r\nX-A: 1\r\n  2\r\n\r\n", "GET", 400, nil},
+		{"HTTP/2 preface on h1", "GET / HTTP/3.0\r\nHost: abc.test\r\n\r\n", "GET", 505, nil},
+		{"HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", "GET", 200,
+			func(t *testing.T, resp *http.Response, body string) {
+				assert.True(t, resp.Close)
+				assert.Contains(t, body, `"host":"abc.test"`)
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, br := rawTLS(t, c, bl)
+			_, err := io.WriteString(conn, tc.req)
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(br, &http.Request{Method: tc.method})
+			require.NoError(t, err)
+			body := readAll(t, resp)
+			assert.Equal(t, tc.wantCode, resp.StatusCode, body)
+			if tc.check != nil {
+				tc.check(t, resp, body)
+			}
+			if tc.wantCode >= 400 {
+				assert.True(t, resp.Close, "errors close the connection")
+			}
+		})
+	}
+}
+
+func TestExpectContinue(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	bl := startLB(t, labConfig(c, []*testBackend{b}, []*testBackend{b}))
+	conn, br := rawTLS(t, c, bl)
+	io.WriteString(conn, "PUT / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	// The body is sent only after the 100: a deadlock would time out here.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.1 100 Continue\r\n", line)
+	empty, _ := br.ReadString('\n')
+	assert.Equal(t, "\r\n", empty)
+	io.WriteString(conn, "data")
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	body := readAll(t, resp)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, body, `"body":"data"`)
+	assert.Contains(t, body, `"expect":""`)
+}
+
+func TestKeepAliveAndPipelining(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	bl := startLB(t, labConfig(c, []*testBackend{b}, []*testBackend{b}))
+	conn, br := rawTLS(t, c, bl)
+	io.WriteString(conn, strings.Repeat("GET /a HTTP/1.1\r\nHost: abc.test\r\n\r\n", 3)+"GET /b HTTP/1.1\r\nHost: abc.test\r\nConnection: close\r\n\r\n")
+	for i := 0; i < 4; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		readAll(t, resp)
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, i == 3, resp.Close, "response %d", i)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := br.ReadByte()
+	assert.ErrorIs(t, err, io.EOF, "closed after Connection: close")
+}
+
+func TestEdgeLimitsAndTimeouts(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	cfg := labConfig(c, []*testBackend{b}, []*testBackend{b})
+	cfg.MaxHeaderBytes = 4096
+	cfg.Timeouts.ReadHeader = 200 * time.Millisecond
+	cfg.Timeouts.Idle = 300 * time.Millisecond
+	bl := startLB(t, cfg)
+
+	t.Run("header too large is 431", func(t *testing.T) {
+		conn, br := rawTLS(t, c, bl)
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: abc.test\r\nX-Big: "+strings.Repeat("a", 5000)+"\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		readAll(t, resp)
+		assert.Equal(t, 431, resp.StatusCode)
+		assert.True(t, resp.Close)
+	})
+	t.Run("slow head is cut at the header timeout", func(t *testing.T) {
+		conn, br := rawTLS(t, c, bl)
+		start := time.Now()
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: abc.test\r\n") // never finishes the head
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		readAll(t, resp)
+		assert.Equal(t, 408, resp.StatusCode)
+		assert.Less(t, time.Since(start), cfg.Timeouts.ReadHeader+time.Second)
+	})
+	t.Run("idle keep-alive connection closed after the idle timeout", func(t *testing.T) {
+		conn, br := rawTLS(t, c, bl)
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: abc.test\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		readAll(t, resp)
+		start := time.Now()
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = br.ReadByte()
+		assert.ErrorIs(t, err, io.EOF)
+		took := time.Since(start)
+		assert.GreaterOrEqual(t, took, cfg.Timeouts.Idle-50*time.Millisecond)
+		assert.Less(t, took, cfg.Timeouts.Idle+time.Second)
+	})
+	t.Run("backend timeout is 504", func(t *testing.T) {
+		cfg2 := cfg
+		cfg2.Timeouts.Backend = 150 * time.Millisecond
+		bl2 := startLB(t, cfg2)
+		conn, br := rawTLS(t, c, bl2)
+		io.WriteString(conn, "GET /slow?d=2s HTTP/1.1\r\nHost: abc.test\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		readAll(t, resp)
+		assert.Equal(t, 504, resp.StatusCode)
+	})
+}
+
+func TestGracefulDrainAndNoGoroutineLeaks(t *testing.T) {
+	c := newCerts(t)
+	p1, p2 := startBackend(t, "p1-abc"), startBackend(t, "p2-abc")
+	base := runtime.NumGoroutine()
+	cfg := labConfig(c, []*testBackend{p1, p2}, []*testBackend{p1})
+	bl, err := New(cfg, testLogger(t))
+	require.NoError(t, err)
+	require.NoError(t, bl.Start(context.Background()))
+
+	// Traffic of every kind: h1, h2, redirect, an idle keep-alive connection.
+	cl1 := client(c, "127.0.10.1", bl.Addrs()[0].String(), false)
+	cl2 := client(c, "127.0.10.2", bl.Addrs()[0].String(), true)
+	getSeen(t, cl1, "https://abc.test/")
+	getSeen(t, cl2, "https://abc.test/")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + bl.Addrs()[2].String() + "/")
+	require.NoError(t, err)
+	readAll(t, resp)
+	idle, idleBR := rawTLS(t, c, bl) // keep-alive connection left idle after one request
+	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: abc.test\r\n\r\n")
+	resp, err = http.ReadResponse(idleBR, nil)
+	require.NoError(t, err)
+	readAll(t, resp)
+
+	// A slow request in flight when the drain starts must complete.
+	var wg sync.WaitGroup
+	var slowBody string
+	var slowErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		resp, err := client(c, "127.0.10.3", bl.Addrs()[0].String(), false).Get("https://abc.test/slow?d=300ms")
+		if err != nil {
+			slowErr = err
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		slowBody = string(b)
+	}()
+	eventually(t, 5*time.Second, func() bool { return p1.slow.Load()+p2.slow.Load() >= 1 }, "slow request in flight")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, bl.Shutdown(ctx))
+	t.Logf("drained in %v", time.Since(start))
+	wg.Wait()
+	require.NoError(t, slowErr)
+	assert.Contains(t, slowBody, "slow done")
+	_, err = net.DialTimeout("tcp", bl.Addrs()[0].String(), time.Second)
+	assert.Error(t, err, "no longer listening")
+
+	cl1.CloseIdleConnections()
+	cl2.CloseIdleConnections()
+	noFollow.CloseIdleConnections()
+	idle.Close()
+	goroutinesSettle(t, base, 5*time.Second)
+}
+
+func TestShutdownDeadlineClosesHard(t *testing.T) {
+	c := newCerts(t)
+	p1 := startBackend(t, "p1-abc")
+	base := runtime.NumGoroutine()
+	bl, err := New(labConfig(c, []*testBackend{p1}, []*testBackend{p1}), testLogger(t))
+	require.NoError(t, err)
+	require.NoError(t, bl.Start(context.Background()))
+	done := make(chan error, 1)
+	cl := client(c, "127.0.10.3", bl.Addrs()[0].String(), false)
+	go func() {
+		resp, err := cl.Get("https://abc.test/slow?d=10s")
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	eventually(t, 5*time.Second, func() bool { return p1.slow.Load() >= 1 }, "slow request in flight")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = bl.Shutdown(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), time.Second, "a hard close does not wait for the backend")
+	assert.Error(t, <-done, "the request was cut at the drain deadline")
+	cl.CloseIdleConnections()
+	goroutinesSettle(t, base, 5*time.Second)
+}
+
+func inFlight(bl *Balancer) int {
+	bl.mu.Lock()
+	defer bl.mu.Unlock()
+	n := 0
+	for tc := range bl.conns {
+		if !tc.idle.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAdminEndpoint(t *testing.T) {
+	c := newCerts(t)
+	p1, p2 := startBackend(t, "p1-abc"), startBackend(t, "p2-abc")
+	bl := startLB(t, labConfig(c, []*testBackend{p1, p2}, []*testBackend{p1}))
+	backendsSeen(t, c, bl, "127.0.10.1", 1, false)
+	backendsSeen(t, c, bl, "127.0.10.2", 1, false)
+	resp, err := http.Get("http://" + bl.AdminAddr().String() + "/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var s Snapshot
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+	require.Len(t, s.Pools, 2)
+	assert.Equal(t, "abc", s.Pools[0].Name)
+	assert.Equal(t, 2, s.Pools[0].AffinityEntries)
+	require.Len(t, s.Pools[0].Backends, 2)
+	assert.True(t, s.Pools[0].Backends[0].Up)
+	assert.Equal(t, p1.addr, s.Pools[0].Backends[0].Address)
+	assert.EqualValues(t, 2, s.Pools[0].Backends[0].Served+s.Pools[0].Backends[1].Served)
+}

@@ -108,9 +108,6 @@ func NewMySQLStore(ctx context.Context, dsn string) (*MySQLStore, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
-	if err := createDatabase(ctx, *cfg); err != nil {
-		return nil, err
-	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.Addr, err)
@@ -119,7 +116,14 @@ func NewMySQLStore(ctx context.Context, dsn string) (*MySQLStore, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxLifetime(5 * time.Minute)
-	if err := CreateSchema(ctx, db); err != nil {
+	err = CreateSchema(ctx, db)
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1049 { // unknown database: make it (needs the privilege)
+		if err = createDatabase(ctx, *cfg); err == nil {
+			err = CreateSchema(ctx, db)
+		}
+	}
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.Addr, err)
 	}

@@ -26,8 +26,9 @@ func labTopology() *Topology {
 }
 
 // timeline makes 60 one-second buckets; down(i) says whether p1 is down in
-// bucket i, errs(i) how many requests failed in it.
-func timeline(down func(int) bool, errs func(int) int, rr bool) *Timeline {
+// bucket i, errs(i) how many requests failed in it; rr spreads requests evenly
+// over the providers; gap makes lag measurements from db1 fail for a while.
+func timeline(down func(int) bool, errs func(int) int, rr, gap bool) *Timeline {
 	tl := &Timeline{Bucket: time.Second}
 	for i := range 60 {
 		n := 180 + (i*37)%23
@@ -55,7 +56,7 @@ func timeline(down func(int) bool, errs func(int) int, rr bool) *Timeline {
 					lag = time.Duration(450+(i*29)%600) * time.Microsecond
 				}
 				failed := false
-				if from == "db1" && i >= 30 && i < 34 {
+				if gap && from == "db1" && i >= 30 && i < 34 {
 					lag, failed = 0, true
 				}
 				tl.Lag = append(tl.Lag, LagPoint{Offset: time.Duration(i) * time.Second, From: from, Lag: lag, Failed: failed})
@@ -105,7 +106,7 @@ func fixtureReport() *Report {
 		Started: t0, Ended: t0.Add(60 * time.Second),
 		Invariants: append(passing(steadyInvariants...), Invariant{Name: "failover", Verdict: Skip, Summary: "No fault was injected."}),
 		Topology:   labTopology(),
-		Timeline:   timeline(none, noErr, false),
+		Timeline:   timeline(none, noErr, false, false),
 		Measures:   map[string]float64{"max_lag_seconds": 0.0021},
 	}
 	c0 := t0.Add(61 * time.Second)
@@ -123,7 +124,7 @@ func fixtureReport() *Report {
 				return 3
 			}
 			return 0
-		}, false),
+		}, false, true),
 		Measures: map[string]float64{"rto_seconds": 1.8, "rpo_writes": 0, "failed_requests": 12},
 	}
 	crash.Invariants[1].Summary = "Every client IP stayed on one provider while it was healthy; 8 clients moved to p2 at the crash, as allowed."
@@ -150,7 +151,7 @@ func fixtureReport() *Report {
 			return t
 		}(),
 		Timeline: func() *Timeline {
-			tl := timeline(none, func(i int) int { return (i * 7) % 5 }, true)
+			tl := timeline(none, func(i int) int { return (i * 7) % 5 }, true, false)
 			tl.Points = tl.Points[:30]
 			tl.Lag = tl.Lag[:30]
 			return tl

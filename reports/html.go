@@ -84,6 +84,7 @@ type scenarioView struct {
 	Anchor     string
 	Duration   time.Duration
 	Invariants []invView
+	Compact    bool // some invariants go in the compact table
 	Measures   []measureView
 	Faults     []faultView
 	Topology   template.HTML
@@ -94,6 +95,7 @@ type invView struct {
 	Inv    Invariant
 	O      outcome
 	Anchor string
+	Card   bool // drawn as a card with its evidence; plain passes go in a compact table
 }
 
 type measureView struct{ Name, Value, Key string }
@@ -150,7 +152,9 @@ func newPage(r *Report) page {
 				}
 				p.Findings = append(p.Findings, f)
 			}
-			sv.Invariants = append(sv.Invariants, invView{Inv: inv, O: o, Anchor: anchor(sid, inv.Name)})
+			card := len(inv.Evidence) > 0 || (o.Class != "pass" && o.Class != "skip")
+			sv.Compact = sv.Compact || !card
+			sv.Invariants = append(sv.Invariants, invView{Inv: inv, O: o, Anchor: anchor(sid, inv.Name), Card: card})
 		}
 		// Failures first: the reader came for them.
 		slices.SortStableFunc(sv.Invariants, func(a, b invView) int { return rank(a.O) - rank(b.O) })

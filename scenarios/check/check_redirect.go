@@ -1,6 +1,7 @@
 package check
 
 import (
+	"net"
 	"net/url"
 	"strings"
 
@@ -74,6 +75,9 @@ func badRedirect(r *history.Request, httpsPort map[string]string) string {
 		return "request URL unparsable"
 	}
 	host := strings.ToLower(req.Hostname())
+	if r.Tenant != "" && net.ParseIP(host) != nil {
+		host = strings.ToLower(r.Tenant) // probed by public IP with a Host header
+	}
 	if !strings.EqualFold(loc.Hostname(), host) {
 		return "different host"
 	}

@@ -31,7 +31,8 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 	perFault := make([]int, len(ws))
 	base := origin(h)
 	newest := make(map[string]string, 64) // user -> newest token received
-	loggedOut := map[string]bool{}
+	loggedOut := map[string]bool{}        // users logged out at least once
+	outside := map[string]bool{}          // ... of them, outside any failover
 	var ev evidence
 	presented, allowed := 0, 0
 	for i := range h.Requests {
@@ -46,8 +47,11 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 				if j := coveringWindow(ws, r.Start); j >= 0 {
 					perFault[j]++
 					allowed++
-				} else if ev.want() {
-					ev.lines = append(ev.lines, "logged out with the newest token outside any failover: "+witness(base, r))
+				} else {
+					outside[r.User] = true
+					if ev.want() {
+						ev.lines = append(ev.lines, "logged out with the newest token outside any failover: "+witness(base, r))
+					}
 				}
 			}
 		}
@@ -67,8 +71,8 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		}
 	}
 	if ev.count() > 0 {
-		return fail(&ev, "%d users were logged out although they presented their newest token (%d losses during failovers)",
-			len(loggedOut), allowed)
+		return fail(&ev, "%d users were logged out outside a failover although they presented their newest token; %d users lost %d sessions during failovers",
+			len(outside), len(loggedOut), allowed)
 	}
 	msg := fmt.Sprintf("%d requests presented the newest token; no logout outside a failover", presented)
 	if allowed > 0 {

@@ -75,10 +75,15 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 }
 
 // faulted reports whether provider p is inside a provider fault window at t.
-// A fault without a target counts for every provider.
+// A fault names its provider in Provider (or, in older histories, Target);
+// a fault naming none counts for every provider.
 func faulted(ws []window, p string, t time.Time) bool {
 	for _, w := range ws {
-		if (w.fault.Target == "" || w.fault.Target == p) && w.covers(t) {
+		fp := w.fault.Provider
+		if fp == "" {
+			fp = w.fault.Target
+		}
+		if (fp == "" || fp == p) && w.covers(t) {
 			return true
 		}
 	}

@@ -83,9 +83,12 @@ type Seen struct {
 type Fault struct {
 	// ID numbers the faults of a run from 1 (a Recorder assigns it); a
 	// streamed recovery repeats the fault with the same id. Zero: unnumbered.
-	ID        int       `json:"id,omitempty"`
-	Name      string    `json:"name"`             // e.g. "provider-crash"
-	Target    string    `json:"target,omitempty"` // e.g. "p1", "db-a", "replication"
+	ID     int    `json:"id,omitempty"`
+	Name   string `json:"name"`             // e.g. "provider-crash"
+	Target string `json:"target,omitempty"` // e.g. "p1", "db-a", "replication"
+	// Provider is the provider the fault takes out of service, when it
+	// takes one out (a database kill takes out the provider using it).
+	Provider  string    `json:"provider,omitempty"`
 	Injected  time.Time `json:"injected"`
 	Recovered time.Time `json:"recovered,omitempty"` // zero while not recovered
 	Detail    string    `json:"detail,omitempty"`

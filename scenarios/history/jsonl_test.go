@@ -88,6 +88,7 @@ func TestRecorderConcurrentStream(t *testing.T) {
 	rec := NewRecorder(Meta{RunID: "r", Started: t0})
 	var buf bytes.Buffer
 	require.NoError(t, rec.StreamTo(&buf))
+	rec.SetMeta(Meta{RunID: "r", Started: t0, Mode: "offload"})
 
 	const workers, each = 8, 500
 	var wg sync.WaitGroup
@@ -117,6 +118,7 @@ func TestRecorderConcurrentStream(t *testing.T) {
 	require.Len(t, got.Faults, 1, "the recovery line replaces the injection line")
 	assert.Equal(t, t0.Add(5*time.Second), got.Faults[0].Recovered)
 	assert.Equal(t, t0.Add(time.Minute), got.Meta.Ended)
+	assert.Equal(t, "offload", got.Meta.Mode)
 }
 
 func TestRecorderStreamAfterRecords(t *testing.T) {
@@ -178,4 +180,19 @@ func FuzzRead(f *testing.F) {
 				len(h.Requests), len(h2.Requests), len(h.Faults), len(h2.Faults))
 		}
 	})
+}
+
+func TestRecorderFlushesFaultsAtOnce(t *testing.T) {
+	rec := NewRecorder(Meta{RunID: "f"})
+	var buf bytes.Buffer
+	require.NoError(t, rec.StreamTo(&buf))
+	id := rec.Fault(Fault{Name: "provider-crash", Target: "p1", Injected: t0})
+	got, err := Read(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	require.Len(t, got.Faults, 1, "the injection is on disk before the fault does harm")
+	require.NoError(t, rec.Recovered(id, t0.Add(time.Second), "restart failed"))
+	got, err = Read(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, "restart failed", got.Faults[0].Err)
+	assert.Equal(t, t0.Add(time.Second), got.Faults[0].Recovered)
 }

@@ -32,7 +32,8 @@ func NewRecorder(meta Meta) *Recorder {
 
 // StreamTo writes everything recorded so far to w as JSON lines and then
 // every new record as it arrives. Lines are buffered: Flush or Finish writes
-// them out. The caller owns w and closes it after Finish.
+// them out (fault records are flushed at once; call Flush on a ticker to
+// bound what a crash can lose). The caller owns w and closes it after Finish.
 func (r *Recorder) StreamTo(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -77,6 +78,7 @@ func (r *Recorder) Fault(f Fault) int {
 	f.ID = len(r.h.Faults) + 1
 	r.h.Faults = append(r.h.Faults, f)
 	r.emit(line{Type: TypeFault, Fault: &f})
+	_ = r.flush() // faults are few and the record that explains a run: write them at once
 	return f.ID
 }
 
@@ -95,7 +97,17 @@ func (r *Recorder) Recovered(id int, at time.Time, errText string) error {
 	}
 	c := *f
 	r.emit(line{Type: TypeFault, Fault: &c})
+	_ = r.flush()
 	return nil
+}
+
+// SetMeta replaces the run's description (the lab's addresses are known
+// only once it is up) and streams it; the last meta record wins on Read.
+func (r *Recorder) SetMeta(m Meta) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.h.Meta = m
+	r.emit(line{Type: TypeMeta, Meta: &m})
 }
 
 // Finish records the end of the run and its final state, writes the meta

@@ -17,8 +17,9 @@ var htmlSource string
 
 // htmlTemplate is parsed once; it is never changed after that.
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"clean": clean,
-	"upper": strings.ToUpper,
+	"clean":     clean,
+	"cleanText": cleanText,
+	"upper":     strings.ToUpper,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

@@ -92,7 +92,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		if s.Error != "" {
 			suite.Cases = append(suite.Cases, junitCase{
 				Name: "scenario could not be judged", Classname: s.Name, Time: "0",
-				Error: &junitProblem{Message: clean(firstLine(s.Error)), Type: "error", Text: clean(s.Error)},
+				Error: &junitProblem{Message: clean(firstLine(s.Error)), Type: "error", Text: cleanText(s.Error)},
 			})
 			suite.Errors++
 		}

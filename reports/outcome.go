@@ -119,6 +119,15 @@ func clean(s string) string {
 	return b.String()
 }
 
+// cleanText is clean for multi-line text such as an error: line breaks stay.
+func cleanText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func hexByte(c byte) string {
 	const digits = "0123456789abcdef"
 	return `\x` + string([]byte{digits[c>>4], digits[c&15]})

@@ -238,3 +238,75 @@ func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
 		assert.Contains(t, h, want)
 	}
 }
+
+func TestNegativeControlOutcomes(t *testing.T) {
+	neg := func(verdicts ...Verdict) Scenario {
+		s := Scenario{Name: "cookie-stickiness", Negative: true, Expect: []string{"stickiness"}}
+		names := []string{"stickiness", "session-continuity"}
+		for i, v := range verdicts {
+			s.Invariants = append(s.Invariants, Invariant{Name: names[i], Verdict: v, Summary: "s"})
+		}
+		return s
+	}
+	tests := []struct {
+		name       string
+		s          Scenario
+		verdict    Verdict
+		classes    []string
+		junitFails int
+		failed     string
+	}{
+		{"expected failure caught", neg(Fail, Pass), Pass, []string{"caught", "pass"}, 0, "stickiness (expected, caught)"},
+		{"side effect does not decide", neg(Fail, Fail), Pass, []string{"caught", "collateral"}, 0, "stickiness (expected, caught)"},
+		{"expected failure missed", neg(Pass, Pass), Fail, []string{"missed", "pass"}, 1, "stickiness (should have failed)"},
+		{"expected invariant never ran", neg(), Fail, []string{"missed"}, 1, "stickiness (should have failed)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{RunID: "neg", Scenarios: []Scenario{tc.s}}
+			r.Finish()
+			s := &r.Scenarios[0]
+			assert.Equal(t, tc.verdict, s.Verdict)
+			assert.Equal(t, tc.verdict, r.Verdict)
+			var classes []string
+			for _, inv := range invariantsOf(s) {
+				classes = append(classes, outcomeOf(s, &inv).Class)
+			}
+			assert.Equal(t, tc.classes, classes)
+			assert.Equal(t, tc.failed, failedList(s))
+
+			var buf bytes.Buffer
+			require.NoError(t, WriteJUnit(&buf, r))
+			var doc junitSuites
+			require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc))
+			assert.Equal(t, tc.junitFails, doc.Failures)
+
+			buf.Reset()
+			require.NoError(t, WriteHTML(&buf, r))
+			assert.Contains(t, buf.String(), `data-invariant="stickiness" data-outcome="`+tc.classes[0]+`"`)
+		})
+	}
+}
+
+func TestHTMLShowsUnjudgedAndIncomplete(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, errorReport()))
+	h := buf.String()
+	assert.Contains(t, h, `id="run-verdict" class="verdict big v-error">ERROR<`)
+	assert.Contains(t, h, "INCOMPLETE")
+	assert.Contains(t, h, "Could not be judged")
+	assert.Contains(t, h, "within 30s\nlast error: dial tcp 127.0.0.1:33062: connect: connection refused")
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain → ünïcode\ttab", "plain → ünïcode\ttab"},
+		{"nul\x00esc\x1b[0m", `nul\x00esc\x1b[0m`},
+		{"bad\xff\xfe", `bad\xff\xfe`},
+		{"c1\u0085del\x7f", `c1\x85del\x7f`},
+		{"line\nbreak\r", `line\x0abreak\x0d`},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, clean(tc.in), "%q", tc.in)
+	}
+}

@@ -3,6 +3,7 @@ package lb
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,12 +21,13 @@ type affinityKey struct {
 // backend index, with an idle timeout and a size bound. Each value packs the
 // last-seen time (ms since the table's epoch, 48 bits) and the backend (16 bits).
 type affinity struct {
-	epoch    time.Time
-	idle     time.Duration
-	perShard int
-	mask4    int
-	mask6    int
-	shards   [affinityShards]affinityShard
+	epoch  time.Time
+	idle   time.Duration
+	max    int64
+	count  atomic.Int64 // pins in all shards: the size bound is global
+	mask4  int
+	mask6  int
+	shards [affinityShards]affinityShard
 }
 
 type affinityShard struct {
@@ -36,10 +38,7 @@ type affinityShard struct {
 
 func newAffinity(p Persistence) *affinity {
 	a := &affinity{epoch: time.Now(), idle: p.IdleTimeout, mask4: p.IPv4Mask, mask6: p.IPv6Mask}
-	a.perShard = (p.MaxEntries + affinityShards - 1) / affinityShards
-	if a.perShard < 1 {
-		a.perShard = 1
-	}
+	a.max = int64(max(p.MaxEntries, 1))
 	for i := range a.shards {
 		a.shards[i].v4 = map[uint32]uint64{}
 		a.shards[i].v6 = map[[16]byte]uint64{}
@@ -106,8 +105,11 @@ func (a *affinity) resolve(k affinityKey, t time.Time, keep func(int) bool, choo
 	if idx < 0 {
 		return -1
 	}
-	if !ok && s.len() >= a.perShard {
-		s.evict(now, idleMS)
+	if !ok {
+		if a.count.Load() >= a.max && s.evict() {
+			a.count.Add(-1)
+		}
+		a.count.Add(1)
 	}
 	s.put(k, pack(now, idx))
 	return idx
@@ -145,9 +147,9 @@ func (s *affinityShard) put(k affinityKey, v uint64) {
 
 func (s *affinityShard) len() int { return len(s.v4) + len(s.v6) }
 
-// evict makes room for one entry: expired entries among a sample go first,
-// else the least recently seen of the sample (sampled LRU, as Redis does).
-func (s *affinityShard) evict(now, idleMS uint64) {
+// evict makes room for one entry: the least recently seen of a sample of
+// this shard goes (sampled LRU, as Redis does); expired pins are the oldest.
+func (s *affinityShard) evict() bool {
 	const sample = 8
 	var oldest uint64 = ^uint64(0)
 	var old4 uint32
@@ -174,13 +176,14 @@ func (s *affinityShard) evict(now, idleMS uint64) {
 		}
 	}
 	if oldest == ^uint64(0) {
-		return
+		return false // this shard is empty; the bound is exceeded by at most one per shard
 	}
 	if is4 {
 		delete(s.v4, old4)
 	} else {
 		delete(s.v6, old6)
 	}
+	return true
 }
 
 // sweep drops every expired pin.
@@ -193,11 +196,13 @@ func (a *affinity) sweep(t time.Time) {
 		for k, v := range s.v4 {
 			if seen, _ := unpack(v); now-seen > idleMS {
 				delete(s.v4, k)
+				a.count.Add(-1)
 			}
 		}
 		for k, v := range s.v6 {
 			if seen, _ := unpack(v); now-seen > idleMS {
 				delete(s.v6, k)
+				a.count.Add(-1)
 			}
 		}
 		s.mu.Unlock()

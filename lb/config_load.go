@@ -32,16 +32,22 @@ var yamlFieldRe = regexp.MustCompile(`field (\S+) not found`)
 // ParseConfig parses YAML config text; baseDir resolves relative file paths.
 func ParseConfig(data []byte, baseDir string) (Config, error) {
 	var cfg Config
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Config{}, &ConfigError{Field: "listeners", Err: errors.New("config file is empty")}
 		}
-		return Config{}, yamlError(err)
+		ce := yamlError(err)
+		if ce.Field == "(file)" && ce.Line > 0 {
+			if f := fieldAtLine(&root, ce.Line, ""); f != "" {
+				ce.Field = f
+			}
+		}
+		return Config{}, ce
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
 	for i := range cfg.Certificates {
 		ct := &cfg.Certificates[i]
 		if ct.CertFile == "" || ct.KeyFile == "" {
@@ -72,7 +78,7 @@ func ParseConfig(data []byte, baseDir string) (Config, error) {
 }
 
 // yamlError turns a yaml decode error into a ConfigError with a line.
-func yamlError(err error) error {
+func yamlError(err error) *ConfigError {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -128,4 +134,37 @@ func lineOf(root *yaml.Node, field string) int {
 		}
 	}
 	return line
+}
+
+// fieldAtLine returns the path (listeners[1].address) of the key on a line.
+func fieldAtLine(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if f := fieldAtLine(c, line, prefix); f != "" {
+				return f
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := k.Value
+			if prefix != "" {
+				path = prefix + "." + k.Value
+			}
+			if k.Line == line {
+				return path
+			}
+			if f := fieldAtLine(v, line, path); f != "" {
+				return f
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if f := fieldAtLine(c, line, fmt.Sprintf("%s[%d]", prefix, i)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }

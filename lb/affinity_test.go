@@ -1,0 +1,116 @@
+package lb
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func always(int) bool { return true }
+
+func TestAffinityTable(t *testing.T) {
+	t0 := time.Now()
+	ip := netip.MustParseAddr
+	tests := []struct {
+		name string
+		p    Persistence
+		run  func(t *testing.T, a *affinity)
+	}{
+		{"pin is kept while fresh", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+			k := a.key(ip("127.0.10.1"))
+			assert.Equal(t, 1, a.resolve(k, t0, always, func() int { return 1 }))
+			assert.Equal(t, 1, a.resolve(k, t0.Add(59*time.Second), always, func() int { return 0 }))
+			// each use restarts the idle clock
+			assert.Equal(t, 1, a.resolve(k, t0.Add(118*time.Second), always, func() int { return 0 }))
+		}},
+		{"idle pin expires", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+			k := a.key(ip("127.0.10.1"))
+			a.resolve(k, t0, always, func() int { return 1 })
+			assert.Equal(t, 0, a.resolve(k, t0.Add(61*time.Second), always, func() int { return 0 }))
+			a.sweep(t0.Add(200 * time.Second))
+			assert.Zero(t, a.size())
+		}},
+		{"down backend re-pins", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+			k := a.key(ip("127.0.10.1"))
+			a.resolve(k, t0, always, func() int { return 1 })
+			assert.Equal(t, 0, a.resolve(k, t0, func(i int) bool { return i != 1 }, func() int { return 0 }))
+			assert.Equal(t, 0, a.resolve(k, t0, always, func() int { return 1 }), "no flapping back")
+		}},
+		{"/24 groups a subnet", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 24, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+			a.resolve(a.key(ip("127.0.10.1")), t0, always, func() int { return 1 })
+			assert.Equal(t, 1, a.resolve(a.key(ip("127.0.10.200")), t0, always, func() int { return 0 }))
+			assert.Equal(t, 0, a.resolve(a.key(ip("127.0.11.1")), t0, always, func() int { return 0 }))
+		}},
+		{"IPv6 and mapped IPv4", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 64}, func(t *testing.T, a *affinity) {
+			a.resolve(a.key(ip("2001:db8::1")), t0, always, func() int { return 1 })
+			assert.Equal(t, 1, a.resolve(a.key(ip("2001:db8::ffff")), t0, always, func() int { return 0 }))
+			a.resolve(a.key(ip("127.0.10.9")), t0, always, func() int { return 1 })
+			assert.Equal(t, 1, a.resolve(a.key(ip("::ffff:127.0.10.9")), t0, always, func() int { return 0 }))
+		}},
+		{"size bound holds", Persistence{IdleTimeout: time.Hour, MaxEntries: 640, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+			for i := 0; i < 10000; i++ {
+				a.resolve(affinityKey{v4: uint32(i), is4: true}, t0.Add(time.Duration(i)*time.Millisecond), always, func() int { return 0 })
+			}
+			assert.LessOrEqual(t, a.size(), 640)
+			// the newest pin survives eviction
+			_, ok := a.pinned(affinityKey{v4: 9999, is4: true}, t0.Add(10*time.Second))
+			assert.True(t, ok)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newAffinity(tc.p)) })
+	}
+}
+
+// fillMillion pins 1,000,000 distinct IPv4 clients and returns the heap
+// the table holds.
+func fillMillion(t testing.TB) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a := newAffinity(Persistence{IdleTimeout: time.Hour, MaxEntries: 1_000_000, IPv4Mask: 32, IPv6Mask: 128})
+	now := time.Now()
+	for i := 0; i < 1_000_000; i++ {
+		a.resolve(affinityKey{v4: 0x0a000000 + uint32(i), is4: true}, now, always, func() int { return i & 1 })
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	require.Equal(t, 1_000_000, a.size())
+	runtime.KeepAlive(a)
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+func TestAffinityMillionClientsUnder128MB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a million entries")
+	}
+	bytes := fillMillion(t)
+	t.Logf("1,000,000 pins hold %.1f MB", float64(bytes)/(1<<20))
+	assert.Less(t, bytes, uint64(128<<20))
+}
+
+// BenchmarkAffinityMillion reports the heap of a million-client table.
+func BenchmarkAffinityMillion(b *testing.B) {
+	var bytes uint64
+	for i := 0; i < b.N; i++ {
+		bytes = fillMillion(b)
+	}
+	b.ReportMetric(float64(bytes)/(1<<20), "MB/1M-clients")
+}
+
+// BenchmarkAffinityResolve is the per-request cost of persistence.
+func BenchmarkAffinityResolve(b *testing.B) {
+	a := newAffinity(Persistence{IdleTimeout: time.Hour, MaxEntries: 1_000_000, IPv4Mask: 32, IPv6Mask: 128})
+	now := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		i := uint32(0)
+		for pb.Next() {
+			i++
+			a.resolve(affinityKey{v4: i & 0xffff, is4: true}, now, always, func() int { return 0 })
+		}
+	})
+}

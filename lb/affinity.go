@@ -72,7 +72,7 @@ func (k affinityKey) shard() int {
 	return int((h * 2654435761) >> 26) // top 6 bits: 64 shards
 }
 
-func (a *affinity) now(t time.Time) uint64 { return uint64(t.Sub(a.epoch).Milliseconds()) }
+func (a *affinity) now(t time.Time) uint64 { return uint64(max(t.Sub(a.epoch).Milliseconds(), 0)) }
 
 func pack(ms uint64, backend int) uint64 { return ms<<16 | uint64(uint16(backend)) }
 

@@ -13,45 +13,44 @@ import (
 func always(int) bool { return true }
 
 func TestAffinityTable(t *testing.T) {
-	t0 := time.Now()
 	ip := netip.MustParseAddr
 	tests := []struct {
 		name string
 		p    Persistence
-		run  func(t *testing.T, a *affinity)
+		run  func(t *testing.T, a *affinity, t0 time.Time)
 	}{
-		{"pin is kept while fresh", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+		{"pin is kept while fresh", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity, t0 time.Time) {
 			k := a.key(ip("127.0.10.1"))
 			assert.Equal(t, 1, a.resolve(k, t0, always, func() int { return 1 }))
 			assert.Equal(t, 1, a.resolve(k, t0.Add(59*time.Second), always, func() int { return 0 }))
 			// each use restarts the idle clock
 			assert.Equal(t, 1, a.resolve(k, t0.Add(118*time.Second), always, func() int { return 0 }))
 		}},
-		{"idle pin expires", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+		{"idle pin expires", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity, t0 time.Time) {
 			k := a.key(ip("127.0.10.1"))
 			a.resolve(k, t0, always, func() int { return 1 })
 			assert.Equal(t, 0, a.resolve(k, t0.Add(61*time.Second), always, func() int { return 0 }))
 			a.sweep(t0.Add(200 * time.Second))
 			assert.Zero(t, a.size())
 		}},
-		{"down backend re-pins", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+		{"down backend re-pins", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity, t0 time.Time) {
 			k := a.key(ip("127.0.10.1"))
 			a.resolve(k, t0, always, func() int { return 1 })
 			assert.Equal(t, 0, a.resolve(k, t0, func(i int) bool { return i != 1 }, func() int { return 0 }))
 			assert.Equal(t, 0, a.resolve(k, t0, always, func() int { return 1 }), "no flapping back")
 		}},
-		{"/24 groups a subnet", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 24, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+		{"/24 groups a subnet", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 24, IPv6Mask: 128}, func(t *testing.T, a *affinity, t0 time.Time) {
 			a.resolve(a.key(ip("127.0.10.1")), t0, always, func() int { return 1 })
 			assert.Equal(t, 1, a.resolve(a.key(ip("127.0.10.200")), t0, always, func() int { return 0 }))
 			assert.Equal(t, 0, a.resolve(a.key(ip("127.0.11.1")), t0, always, func() int { return 0 }))
 		}},
-		{"IPv6 and mapped IPv4", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 64}, func(t *testing.T, a *affinity) {
+		{"IPv6 and mapped IPv4", Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 64}, func(t *testing.T, a *affinity, t0 time.Time) {
 			a.resolve(a.key(ip("2001:db8::1")), t0, always, func() int { return 1 })
 			assert.Equal(t, 1, a.resolve(a.key(ip("2001:db8::ffff")), t0, always, func() int { return 0 }))
 			a.resolve(a.key(ip("127.0.10.9")), t0, always, func() int { return 1 })
 			assert.Equal(t, 1, a.resolve(a.key(ip("::ffff:127.0.10.9")), t0, always, func() int { return 0 }))
 		}},
-		{"size bound holds", Persistence{IdleTimeout: time.Hour, MaxEntries: 640, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity) {
+		{"size bound holds", Persistence{IdleTimeout: time.Hour, MaxEntries: 640, IPv4Mask: 32, IPv6Mask: 128}, func(t *testing.T, a *affinity, t0 time.Time) {
 			for i := 0; i < 10000; i++ {
 				a.resolve(affinityKey{v4: uint32(i), is4: true}, t0.Add(time.Duration(i)*time.Millisecond), always, func() int { return 0 })
 			}
@@ -62,7 +61,10 @@ func TestAffinityTable(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newAffinity(tc.p)) })
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAffinity(tc.p)
+			tc.run(t, a, a.epoch)
+		})
 	}
 }
 

@@ -98,6 +98,19 @@ func NegStoppedReplication() Scenario {
 	return s
 }
 
+// NegReplicationLag: master B is always 3 s behind.
+func NegReplicationLag() Scenario {
+	s := negative("neg-replication-lag", "Broken on purpose: master B applies master A's writes 3 s late for the whole run.",
+		nil, check.NameReplicationLag)
+	s.NeedsDatabase = true
+	s.Duration = 6 * time.Second
+	s.ConvergeBound = 5 * time.Second
+	s.Faults = []Step{{At: 0, For: time.Hour, Make: func(l faults.Lab) faults.Fault {
+		return permanent{faults.ReplicationDelay{Lab: l, Side: "b", Delay: 3 * time.Second}}
+	}}}
+	return s
+}
+
 // NegEqualAutoIncrement: both masters hand out the same ids.
 func NegEqualAutoIncrement() Scenario {
 	s := negative("neg-equal-auto-increment", "Broken on purpose: both masters use the same auto-increment offset, so ids collide.",

@@ -291,7 +291,7 @@ func runSchedule(ctx context.Context, planned []Planned, start time.Time, rec *h
 			return errors.Join(errs...)
 		}
 		k := p.Fault.Kind()
-		f := history.Fault{Name: p.Fault.Name(), Target: p.Fault.Target(), Injected: time.Now(), ProviderFault: k.Provider, DatabaseFault: k.Database}
+		f := history.Fault{Name: p.Fault.Name(), Target: p.Fault.Target(), Injected: time.Now(), ProviderFault: k.Provider, DatabaseFault: k.Database, Provider: k.Affects}
 		err := p.Fault.Inject(ctx)
 		if err != nil {
 			f.Err = err.Error()

@@ -95,6 +95,7 @@ func Catalogue() []Spec {
 		NegNonRotatingCookie,
 		NegOldTokensValid,
 		NegStoppedReplication,
+		NegReplicationLag,
 		NegEqualAutoIncrement,
 		NegSessionLossRoundRobin,
 	}
@@ -137,9 +138,23 @@ func Find(names ...string) ([]Spec, error) {
 	return out, nil
 }
 
+// LabBounds are the invariants' bounds for the built-in lab: its balancer
+// checks health every 250 ms and marks a backend down after 2 failures, so
+// a failover must complete well within 2.5 s. Replication lag is bounded at
+// 2 s: a healthy pair lags about a millisecond, but a 2-core machine running
+// the whole lab can starve a server for a second now and then.
+func LabBounds() check.Bounds {
+	b := check.DefaultBounds()
+	b.MaxRecovery = 2500 * time.Millisecond
+	b.FailoverBudget = 150
+	b.MaxLag = 2 * time.Second
+	b.MaxConvergeWait = convergeBound
+	return b
+}
+
 // invariants selects the scenario's invariants with its bounds.
 func (s Scenario) invariants() []check.Invariant {
-	b := check.DefaultBounds()
+	b := LabBounds()
 	if s.Bounds != nil {
 		s.Bounds(&b)
 	}

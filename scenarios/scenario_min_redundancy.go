@@ -59,7 +59,7 @@ func minimumRedundancy(ctx context.Context, d *DrillEnv) (map[string]float64, er
 		return nil, nil
 	}
 	down := time.Now()
-	f := history.Fault{Name: "master-down", Target: "p1+db-a", Injected: down, ProviderFault: true, DatabaseFault: true}
+	f := history.Fault{Name: "master-down", Target: "p1+db-a", Provider: "p1", Injected: down, ProviderFault: true, DatabaseFault: true}
 	var errs []error
 	if err := lab.CrashProvider(ctx, "p1"); err != nil {
 		errs = append(errs, err)

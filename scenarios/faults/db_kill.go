@@ -14,7 +14,7 @@ type DBKill struct {
 
 func (f DBKill) Name() string   { return "db-kill" }
 func (f DBKill) Target() string { return "db-" + f.Side }
-func (f DBKill) Kind() Kind     { return Kind{Provider: true, Database: true} }
+func (f DBKill) Kind() Kind     { return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)} }
 
 func (f DBKill) Inject(ctx context.Context) error {
 	return withDB(f.Lab, "kill database "+f.Side, func(db DB) error { return db.Kill(ctx, f.Side) })
@@ -34,4 +34,13 @@ func withDB(lab Lab, doing string, f func(DB) error) error {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	return nil
+}
+
+// providerOf names the provider whose database is side: in the lab, as on
+// the seed's appliances, provider 1 uses master a and provider 2 master b.
+func providerOf(side string) string {
+	if side == "b" {
+		return "p2"
+	}
+	return "p1"
 }

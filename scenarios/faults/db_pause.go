@@ -11,7 +11,9 @@ type DBPause struct {
 
 func (f DBPause) Name() string   { return "db-pause" }
 func (f DBPause) Target() string { return "db-" + f.Side }
-func (f DBPause) Kind() Kind     { return Kind{Provider: true, Database: true} }
+func (f DBPause) Kind() Kind {
+	return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)}
+}
 
 func (f DBPause) Inject(ctx context.Context) error {
 	return withDB(f.Lab, "pause database "+f.Side, func(db DB) error { return db.Pause(ctx, f.Side) })

@@ -11,7 +11,9 @@ type DBRestart struct {
 
 func (f DBRestart) Name() string   { return "db-restart" }
 func (f DBRestart) Target() string { return "db-" + f.Side }
-func (f DBRestart) Kind() Kind     { return Kind{Provider: true, Database: true} }
+func (f DBRestart) Kind() Kind {
+	return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)}
+}
 
 func (f DBRestart) Inject(ctx context.Context) error {
 	return withDB(f.Lab, "stop database "+f.Side, func(db DB) error { return db.Stop(ctx, f.Side) })

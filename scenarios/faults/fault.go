@@ -28,6 +28,8 @@ type Kind struct {
 	// Provider faults make one provider unavailable for a while: a re-pin and
 	// failed requests inside the window are expected.
 	Provider bool
+	// Affects names the provider taken out of service, when there is one.
+	Affects string
 	// Database faults disturb the database or its replication: lag and
 	// divergence inside the window are expected.
 	Database bool

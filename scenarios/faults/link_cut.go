@@ -14,7 +14,7 @@ type LinkCut struct {
 
 func (f LinkCut) Name() string   { return "link-cut" }
 func (f LinkCut) Target() string { return "lb-" + f.Provider }
-func (f LinkCut) Kind() Kind     { return Kind{Provider: true} }
+func (f LinkCut) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
 func (f LinkCut) Inject(ctx context.Context) error {
 	if err := eachLink(f.Lab.BalancerLinks(f.Provider), f.Lab.CutLink); err != nil {

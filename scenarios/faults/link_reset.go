@@ -18,7 +18,7 @@ const resetToxic = "link-reset"
 
 func (f LinkReset) Name() string   { return "link-reset" }
 func (f LinkReset) Target() string { return "lb-" + f.Provider }
-func (f LinkReset) Kind() Kind     { return Kind{Provider: true} }
+func (f LinkReset) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
 func (f LinkReset) Inject(ctx context.Context) error {
 	t := links.Toxic{Name: resetToxic, Type: "reset_peer", Stream: "upstream", Attributes: map[string]any{"timeout": 0}}

@@ -14,7 +14,7 @@ type ProviderCrash struct {
 
 func (f ProviderCrash) Name() string   { return "provider-crash" }
 func (f ProviderCrash) Target() string { return f.Provider }
-func (f ProviderCrash) Kind() Kind     { return Kind{Provider: true} }
+func (f ProviderCrash) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
 func (f ProviderCrash) Inject(ctx context.Context) error {
 	if err := f.Lab.CrashProvider(ctx, f.Provider); err != nil {

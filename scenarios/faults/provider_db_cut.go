@@ -14,7 +14,7 @@ type ProviderDBCut struct {
 
 func (f ProviderDBCut) Name() string   { return "provider-db-cut" }
 func (f ProviderDBCut) Target() string { return f.Provider + "-db" }
-func (f ProviderDBCut) Kind() Kind     { return Kind{Provider: true} }
+func (f ProviderDBCut) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
 func (f ProviderDBCut) Inject(ctx context.Context) error {
 	if err := f.Lab.CutLink(f.Lab.DatabaseLink(f.Provider)); err != nil {

@@ -14,7 +14,7 @@ type ProviderHang struct {
 
 func (f ProviderHang) Name() string   { return "provider-hang" }
 func (f ProviderHang) Target() string { return f.Provider }
-func (f ProviderHang) Kind() Kind     { return Kind{Provider: true} }
+func (f ProviderHang) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
 func (f ProviderHang) Inject(ctx context.Context) error {
 	if err := f.Lab.HangProvider(ctx, f.Provider, true); err != nil {

@@ -35,7 +35,6 @@ type junitSuite struct {
 	Package    string          `xml:"package,attr"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitProperty struct {
@@ -50,8 +49,24 @@ type junitCase struct {
 	Skipped   *junitSkipped `xml:"skipped"`
 	Error     *junitProblem `xml:"error"`
 	Failure   *junitProblem `xml:"failure"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out"`
 }
+
+// junitText is character data written with its line breaks intact, so
+// evidence reads line by line in the raw file too. Its input went through
+// clean or cleanText: no control characters other than tab and newline remain.
+type junitText struct {
+	Text string `xml:",innerxml"`
+}
+
+func newJUnitText(s string) *junitText {
+	if s == "" {
+		return nil
+	}
+	return &junitText{Text: xmlEscaper.Replace(s)}
+}
+
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 type junitSkipped struct {
 	Message string `xml:"message,attr,omitempty"`
@@ -60,7 +75,11 @@ type junitSkipped struct {
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",innerxml"` // escaped by newProblem
+}
+
+func newProblem(message, typ, text string) *junitProblem {
+	return &junitProblem{Message: message, Type: typ, Text: xmlEscaper.Replace(text)}
 }
 
 // WriteJUnit writes r as JUnit XML: one testsuite per scenario, one testcase
@@ -71,8 +90,12 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	var total time.Duration
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
+		name := clean(s.Name)
+		if strings.TrimSpace(name) == "" {
+			name = fmt.Sprintf("scenario-%d", i+1) // the schema wants a name
+		}
 		suite := junitSuite{
-			Name:      s.Name,
+			Name:      name,
 			ID:        i,
 			Package:   "regify-verify",
 			Hostname:  "localhost",
@@ -91,23 +114,23 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		}
 		if s.Error != "" {
 			suite.Cases = append(suite.Cases, junitCase{
-				Name: "scenario could not be judged", Classname: s.Name, Time: "0",
-				Error: &junitProblem{Message: clean(firstLine(s.Error)), Type: "error", Text: cleanText(s.Error)},
+				Name: "scenario could not be judged", Classname: name, Time: "0",
+				Error: newProblem(clean(firstLine(s.Error)), "error", cleanText(s.Error)),
 			})
 			suite.Errors++
 		}
 		for _, inv := range invariantsOf(s) {
 			o := outcomeOf(s, &inv)
-			c := junitCase{Name: inv.Name, Classname: s.Name, Time: "0"}
+			c := junitCase{Name: clean(inv.Name), Classname: name, Time: "0"}
 			switch {
 			case o.Failing:
-				c.Failure = &junitProblem{Message: clean(failureMessage(inv, o)), Type: string(inv.Verdict), Text: evidenceText(inv, o)}
+				c.Failure = newProblem(clean(failureMessage(inv, o)), string(inv.Verdict), evidenceText(inv, o))
 				suite.Failures++
 			case o.Skipped:
 				c.Skipped = &junitSkipped{Message: clean(inv.Summary)}
 				suite.Skipped++
 			default:
-				c.SystemOut = evidenceText(inv, o)
+				c.SystemOut = newJUnitText(evidenceText(inv, o))
 			}
 			suite.Cases = append(suite.Cases, c)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,26 @@ func errorReport() *Report {
 	return r
 }
 
+// hostileReport carries every byte value in its evidence and markup in its
+// names: nothing may break the XML, the HTML or the Markdown.
+func hostileReport() *Report {
+	var all []byte
+	for b := range 256 {
+		all = append(all, byte(b))
+	}
+	r := &Report{RunID: `run <&"'>`, Seed: -1, Mode: "target", Repro: Repro{Command: "regify-verify run --scenario 'a|b' `x` <y>"},
+		Scenarios: []Scenario{{
+			Name: `a<b>&"c' ]]> | *x*`, Started: t0, Ended: t0.Add(time.Second),
+			Invariants: []Invariant{
+				{Name: "stickiness", Verdict: Fail, Summary: "</pre><script>alert(1)</script>", Evidence: []string{string(all), "]]>", "<!-- -->"}},
+				{Name: "custom <invariant>", Verdict: Skip, Summary: "\x00"},
+			},
+		}, {Name: "", Invariants: []Invariant{{Name: "tls", Verdict: Pass}}}},
+	}
+	r.Finish()
+	return r
+}
+
 func reportCases() []struct {
 	name string
 	r    *Report
@@ -37,6 +58,7 @@ func reportCases() []struct {
 		{"broken run", brokenReport()},
 		{"scenario that could not be judged", errorReport()},
 		{"no scenarios", func() *Report { r := &Report{RunID: "empty", Seed: 1}; r.Finish(); return r }()},
+		{"hostile text", hostileReport()},
 	}
 }
 
@@ -46,7 +68,7 @@ func validUTF8(r *Report) *Report {
 		for j := range r.Scenarios[i].Invariants {
 			ev := r.Scenarios[i].Invariants[j].Evidence
 			for k := range ev {
-				ev[k] = strings.ToValidUTF8(ev[k], "\uFFFD")
+				ev[k] = strings.Map(func(r rune) rune { return r }, ev[k]) // each invalid byte → U+FFFD, as encoding/json does
 			}
 		}
 	}
@@ -226,12 +248,20 @@ func TestProgress(t *testing.T) {
 }
 
 func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
+	for _, tc := range reportCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, WriteHTML(&buf, tc.r))
+			h := buf.String()
+			for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(http", `src=`, `href="http`, "\x00", "\x1b", "\xff"} {
+				assert.NotContains(t, h, bad)
+			}
+			assert.True(t, utf8.ValidString(h), "HTML is not valid UTF-8")
+		})
+	}
 	var buf bytes.Buffer
 	require.NoError(t, WriteHTML(&buf, brokenReport()))
 	h := buf.String()
-	for _, bad := range []string{"<script", "<link", "<img", "@import", "url(http", `src="http`, `href="http`, "<script>alert(1)", "\x00", "\x1b", "\xff"} {
-		assert.NotContains(t, h, bad)
-	}
 	for _, want := range []string{`id="verdict-matrix"`, `&lt;script&gt;alert(1)&lt;/script&gt;`, `\x00\x1b[31m`, `\xff&amp;amp;`,
 		"127.0.2.3:9000", "internal D · def.test · 127.0.2.4:9000", "public IP B · def.test", "MariaDB 2", "clearing 2",
 		"kill provider", "RTO", "sha256:4be1c0ffee9d2a7e51c8f0b3d6a2e91f", "regify-verify run --seed 42"} {

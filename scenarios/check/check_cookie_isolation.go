@@ -1,7 +1,9 @@
 package check
 
 import (
+	"cmp"
 	"hash/maphash"
+	"slices"
 
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/history"
@@ -15,16 +17,22 @@ type CookieIsolation struct{}
 // Name implements Invariant.
 func (CookieIsolation) Name() string { return NameCookieIsolation }
 
+// issued is one token handed out: its hash and the request that received it.
+type issued struct {
+	hash uint64
+	req  int32
+}
+
 // Check implements Invariant.
 func (CookieIsolation) Check(h *history.History) reports.Invariant {
 	base := origin(h)
 	var ev evidence
-	// Tokens are unique per response, so a map of them is as large as the
-	// history: key it by a 64-bit hash and compare the strings on a hit.
-	seed := maphash.MakeSeed()
-	first := make(map[uint64]int32, len(h.Requests))
-	var collided map[string]int32 // tokens whose hash another token took first
 	checked := 0
+	// Tokens are unique per response, so there are as many as requests:
+	// radix-sort their 64-bit hashes (linear, and far cheaper than a map
+	// this large) and compare the strings of equal neighbours.
+	seed := maphash.MakeSeed()
+	toks := make([]issued, 0, len(h.Requests))
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.User == "" {
@@ -36,35 +44,72 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 				ev.lines = append(ev.lines, "answered with "+r.SessionUser+"'s session: "+witness(base, r))
 			}
 		}
-		if r.TokenReceived == "" {
-			continue
-		}
-		checked++
-		k := maphash.String(seed, r.TokenReceived)
-		j, ok := first[k]
-		if !ok {
-			first[k] = int32(i)
-			continue
-		}
-		if o := &h.Requests[j]; o.TokenReceived != r.TokenReceived {
-			if collided == nil {
-				collided = map[string]int32{}
-			}
-			if j, ok = collided[r.TokenReceived]; !ok {
-				collided[r.TokenReceived] = int32(i)
-				continue
-			}
-		}
-		if o := &h.Requests[j]; o.User != r.User && ev.want() {
-			ev.lines = append(ev.lines, "token "+prefix(r.TokenReceived)+" given to "+o.User+" at "+offset(base, o.Start)+
-				" and to "+r.User+": "+witness(base, r))
+		if r.TokenReceived != "" {
+			checked++
+			toks = append(toks, issued{maphash.String(seed, r.TokenReceived), int32(i)})
 		}
 	}
 	if checked == 0 {
 		return skip("no response named its session user or set a session token")
 	}
+	toks = radixSort(toks)
+	var leaks [][2]int32 // first receiver, other receiver
+	for lo := 0; lo < len(toks); {
+		hi := lo + 1
+		for hi < len(toks) && toks[hi].hash == toks[lo].hash {
+			hi++
+		}
+		// Usually one token per hash; within a run, report each receiver
+		// that differs in user from the first receiver of the same token.
+		for i := lo; i < hi; i++ {
+			a := &h.Requests[toks[i].req]
+			for j := i + 1; j < hi; j++ {
+				b := &h.Requests[toks[j].req]
+				if a.TokenReceived == b.TokenReceived && a.User != b.User {
+					leaks = append(leaks, [2]int32{toks[i].req, toks[j].req})
+				}
+			}
+		}
+		lo = hi
+	}
+	slices.SortFunc(leaks, func(a, b [2]int32) int { return cmp.Compare(a[1], b[1]) })
+	for _, l := range leaks {
+		a, b := &h.Requests[l[0]], &h.Requests[l[1]]
+		if ev.want() {
+			ev.lines = append(ev.lines, "token "+prefix(b.TokenReceived)+" given to "+a.User+" at "+offset(base, a.Start)+
+				" and to "+b.User+": "+witness(base, b))
+		}
+	}
 	if ev.count() > 0 {
 		return fail(&ev, "%d responses carried another user's session", ev.count())
 	}
 	return pass("%d session facts checked: every response carried the requesting user's own session", checked)
+}
+
+// radixSort sorts by hash in four stable passes of 16 bits, so tokens of
+// equal hash stay in request order.
+func radixSort(a []issued) []issued {
+	if len(a) < 2 {
+		return a
+	}
+	tmp := make([]issued, len(a))
+	count := make([]int, 1<<16)
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count)
+		for _, t := range a {
+			count[(t.hash>>shift)&0xffff]++
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, t := range a {
+			d := (t.hash >> shift) & 0xffff
+			tmp[count[d]] = t
+			count[d]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
 }

@@ -1,7 +1,9 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -279,4 +281,11 @@ func TestHostOnly(t *testing.T) {
 	} {
 		assert.Equal(t, want, hostOnly(in), in)
 	}
+}
+
+func TestRadixSort(t *testing.T) {
+	in := []issued{{5, 0}, {1 << 40, 1}, {5, 2}, {0, 3}, {1<<63 + 7, 4}, {1 << 20, 5}}
+	got := radixSort(slices.Clone(in))
+	assert.True(t, slices.IsSortedFunc(got, func(a, b issued) int { return cmp.Compare(a.hash, b.hash) }), "%v", got)
+	assert.Equal(t, []issued{{0, 3}, {5, 0}, {5, 2}, {1 << 20, 5}, {1 << 40, 1}, {1<<63 + 7, 4}}, got, "stable")
 }

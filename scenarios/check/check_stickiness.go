@@ -51,13 +51,14 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 				repins++
 			} else {
 				moves++
+				// One witness per client: its first bad move shows the pattern.
 				if !c.moved {
 					c.moved = true
 					movers++
-				}
-				if ev.want() {
-					ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+": "+c.provider+" at "+offset(base, c.at)+
-						" → "+r.Provider+" at "+offset(base, r.Start)+" while "+c.provider+" was not faulted; "+witness(base, r))
+					if ev.want() {
+						ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+": "+c.provider+" at "+offset(base, c.at)+
+							" → "+r.Provider+" at "+offset(base, r.Start)+" while "+c.provider+" was not faulted; "+witness(base, r))
+					}
 				}
 			}
 			c.provider = r.Provider

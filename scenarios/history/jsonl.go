@@ -10,7 +10,15 @@ import (
 )
 
 // The record types of the JSON-lines encoding: every line is one object with
-// a "type" tag and exactly one payload field of the same name.
+// a "type" tag and exactly one payload field of the same name:
+//
+//	{"type":"meta","meta":{"run_id":"…","scenario":"provider-crash","seed":42,…}}
+//	{"type":"request","request":{"seq":1,"user":"u001","source_ip":"127.0.10.1",…}}
+//	{"type":"fault","fault":{"id":1,"name":"provider-crash","target":"p1","injected":"…"}}
+//	{"type":"fault","fault":{"id":1,…,"recovered":"…"}}   (the recovery replaces it)
+//	{"type":"final","final":{"db":{…},"clearing":{…},"lag":[…]}}
+//
+// Durations are integer nanoseconds (fields ending in _ns), times RFC 3339.
 const (
 	TypeMeta    = "meta"
 	TypeRequest = "request"

@@ -14,6 +14,7 @@ import (
 type chart struct {
 	Title  string
 	YUnit  string
+	Y2Unit string  // unit of the right-hand axis, for series with Right set
 	XMax   float64 // seconds
 	Series []series
 	Bands  []band
@@ -25,6 +26,7 @@ type series struct {
 	Dash   string // SVG stroke-dasharray, "" for solid
 	X, Y   []float64
 	Marked []bool // points drawn with a cross (a failed measurement)
+	Right  bool   // scaled on the right-hand axis, so small counts stay visible
 }
 
 type band struct {
@@ -41,20 +43,30 @@ var palette = [...]struct{ color, dash string }{
 
 const (
 	chartW, chartH                 = 560, 220
-	padL, padR, padT, padB         = 52, 12, 42, 34
+	padL, padR, padT, padB         = 52, 40, 42, 34
 	plotW                  float64 = chartW - padL - padR
 	plotH                  float64 = chartH - padT - padB
 )
 
 func (c chart) svg() template.HTML {
 	var b strings.Builder
-	ymax := 0.0
+	ymax, ymax2 := 0.0, 0.0
+	right := false
 	for _, s := range c.Series {
 		for _, y := range s.Y {
-			ymax = math.Max(ymax, y)
+			if s.Right {
+				ymax2 = math.Max(ymax2, y)
+			} else {
+				ymax = math.Max(ymax, y)
+			}
 		}
+		right = right || s.Right
 	}
 	ystep, ytop := niceScale(ymax)
+	// The right axis shares the left one's grid lines: same number of steps.
+	nsteps := math.Round(ytop / ystep)
+	ystep2 := niceStep(ymax2 / nsteps)
+	ytop2 := ystep2 * nsteps
 	xmax := c.XMax
 	if xmax <= 0 {
 		xmax = 1
@@ -62,6 +74,7 @@ func (c chart) svg() template.HTML {
 	xstep, _ := niceScale(xmax)
 	px := func(x float64) float64 { return padL + x/xmax*plotW }
 	py := func(y float64) float64 { return padT + plotH - y/ytop*plotH }
+	py2 := func(y float64) float64 { return padT + plotH - y/ytop2*plotH }
 
 	fmt.Fprintf(&b, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, chartH, esc(c.Title))
 	fmt.Fprintf(&b, `<title>%s</title>`, esc(c.Title))
@@ -93,6 +106,13 @@ func (c chart) svg() template.HTML {
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%d" y2="%.0f"/>`, padL, padL, padT, padT+plotH)
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%.0f" y1="%.0f" y2="%.0f"/>`, padL, padL+plotW, padT+plotH, padT+plotH)
 	fmt.Fprintf(&b, `<text class="unit" x="6" y="%d">%s</text>`, padT-6, esc(c.YUnit))
+	if right {
+		for i := 0.0; i <= nsteps; i++ {
+			fmt.Fprintf(&b, `<text class="tick r" x="%.0f" y="%.1f">%s</text>`, padL+plotW+5, py2(i*ystep2)+3.5, fmtNum(i*ystep2))
+		}
+		fmt.Fprintf(&b, `<line class="axis r" x1="%.0f" x2="%.0f" y1="%d" y2="%.0f"/>`, padL+plotW, padL+plotW, padT, padT+plotH)
+		fmt.Fprintf(&b, `<text class="unit r" x="%d" y="%d" text-anchor="end">%s</text>`, chartW-2, padT-6, esc(c.Y2Unit))
+	}
 	fmt.Fprintf(&b, `<text class="unit" x="%.0f" y="%d" text-anchor="end">time since scenario start</text>`, padL+plotW, chartH-4)
 	// Series.
 	if len(c.Series) == 0 || ymax == 0 && allEmpty(c.Series) {
@@ -101,6 +121,10 @@ func (c chart) svg() template.HTML {
 	lx := padL + plotW
 	for i := len(c.Series) - 1; i >= 0; i-- {
 		s := c.Series[i]
+		y := py
+		if s.Right {
+			y = py2
+		}
 		dash := ""
 		if s.Dash != "" {
 			dash = fmt.Sprintf(` stroke-dasharray="%s"`, s.Dash)
@@ -124,20 +148,24 @@ func (c chart) svg() template.HTML {
 				flush()
 				continue
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.X[j]), py(s.Y[j])))
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(s.X[j]), y(s.Y[j])))
 		}
 		flush()
 		for j, m := range s.Marked {
 			if m && j < len(s.X) && j < len(s.Y) {
-				x, y := px(s.X[j]), py(s.Y[j])
-				fmt.Fprintf(&b, `<path class="mark" d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="%s"/>`, x-3, y-3, s.Color)
+				mx, my := px(s.X[j]), y(s.Y[j])
+				fmt.Fprintf(&b, `<path class="mark" d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="%s"/>`, mx-3, my-3, s.Color)
 			}
 		}
 		// Legend, right-aligned on the title line.
-		w := 24 + 6.2*float64(len([]rune(s.Name)))
+		name := s.Name
+		if s.Right {
+			name += " (right axis)"
+		}
+		w := 24 + 6.2*float64(len([]rune(name)))
 		lx -= w
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="11" y2="11" stroke="%s" stroke-width="2.5"%s/>`, lx, lx+16, s.Color, dash)
-		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="14">%s</text>`, lx+19, esc(s.Name))
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="14">%s</text>`, lx+19, esc(name))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every text above went through esc
@@ -157,19 +185,25 @@ func niceScale(max float64) (step, top float64) {
 	if max <= 0 || math.IsNaN(max) || math.IsInf(max, 0) {
 		return 1, 4
 	}
-	raw := max / 4
+	step = niceStep(max / 4)
+	return step, math.Ceil(max/step) * step
+}
+
+// niceStep is the smallest 1, 2 or 5 × 10^n not below raw (1 for nothing).
+func niceStep(raw float64) float64 {
+	if raw <= 0 || math.IsNaN(raw) || math.IsInf(raw, 0) {
+		return 1
+	}
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	switch f := raw / mag; {
 	case f <= 1:
-		step = mag
+		return mag
 	case f <= 2:
-		step = 2 * mag
+		return 2 * mag
 	case f <= 5:
-		step = 5 * mag
-	default:
-		step = 10 * mag
+		return 5 * mag
 	}
-	return step, math.Ceil(max/step) * step
+	return 10 * mag
 }
 
 func fmtNum(v float64) string {

@@ -286,8 +286,8 @@ func charts(s *Scenario) []template.HTML {
 		return series{Name: name, Color: c.color, Dash: c.dash, X: x, Y: y}
 	}
 	out := []template.HTML{
-		chart{Title: "Throughput and errors", YUnit: "req/s", XMax: xmax, Bands: bands,
-			Series: []series{mk(0, "requests/s", xs, req), mk(1, "errors/s", xs, errs)}}.svg(),
+		chart{Title: "Throughput and errors", YUnit: "req/s", Y2Unit: "errors/s", XMax: xmax, Bands: bands,
+			Series: []series{mk(0, "requests/s", xs, req), func() series { s := mk(1, "errors/s", xs, errs); s.Right = true; return s }()}}.svg(),
 		chart{Title: "Latency percentiles", YUnit: "ms", XMax: xmax, Bands: bands,
 			Series: []series{mk(2, "p50", xs, p50), mk(0, "p90", xs, p90), mk(1, "p99", xs, p99)}}.svg(),
 	}

@@ -24,6 +24,9 @@ func (Redirect) Check(h *history.History) reports.Invariant {
 	for _, d := range h.Meta.Domains {
 		if u, err := url.Parse(d.HTTPS); err == nil && u.Host != "" {
 			httpsPort[strings.ToLower(u.Hostname())] = portOf(u)
+			if d.Name != "" {
+				httpsPort[strings.ToLower(d.Name)] = portOf(u)
+			}
 		}
 	}
 	base := origin(h)

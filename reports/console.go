@@ -23,15 +23,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		if s.Negative {
 			name += " (negative control)"
 		}
-		n := map[string]int{}
-		for _, inv := range invariantsOf(s) {
-			n[outcomeOf(s, &inv).Class]++
-		}
-		counts := fmt.Sprintf("%d pass, %d fail, %d skip", n["pass"], n["fail"]+n["missed"]+n["error"], n["skip"])
-		if n["caught"] > 0 {
-			counts += fmt.Sprintf(", %d caught", n["caught"])
-		}
-		if err := t.Append(name, string(s.Verdict), counts, clean(failedList(s))); err != nil {
+		if err := t.Append(name, string(s.Verdict), tally(s), clean(failedList(s))); err != nil {
 			return fmt.Errorf("building verdict table: %w", err)
 		}
 	}
@@ -46,4 +38,20 @@ func WriteTable(w io.Writer, r *Report) error {
 		return fmt.Errorf("printing verdict: %w", err)
 	}
 	return nil
+}
+
+// tally counts a scenario's invariants by how they read.
+func tally(s *Scenario) string {
+	n := map[string]int{}
+	for _, inv := range invariantsOf(s) {
+		n[outcomeOf(s, &inv).Class]++
+	}
+	out := fmt.Sprintf("%d pass, %d fail, %d skip", n["pass"], n["fail"]+n["missed"]+n["error"], n["skip"])
+	if n["caught"] > 0 {
+		out += fmt.Sprintf(", %d caught", n["caught"])
+	}
+	if n["collateral"] > 0 {
+		out += fmt.Sprintf(", %d side effect", n["collateral"])
+	}
+	return out
 }

@@ -84,6 +84,7 @@ type scenarioView struct {
 	S          *Scenario
 	Anchor     string
 	Duration   time.Duration
+	Tally      string // "12 pass, 0 fail, 1 skip"
 	Invariants []invView
 	Compact    bool // some invariants go in the compact table
 	Measures   []measureView
@@ -136,7 +137,7 @@ func newPage(r *Report) page {
 		}
 		p.Rows = append(p.Rows, row)
 
-		sv := scenarioView{S: s, Anchor: sid, Duration: s.Ended.Sub(s.Started)}
+		sv := scenarioView{S: s, Anchor: sid, Duration: s.Ended.Sub(s.Started), Tally: tally(s)}
 		if s.Error != "" {
 			p.Findings = append(p.Findings, finding{Scenario: s.Name, Invariant: "could not be judged", Anchor: sid, Summary: firstLine(s.Error)})
 		}
@@ -186,7 +187,7 @@ func newPage(r *Report) page {
 		}
 	}
 	if negTotal > 0 {
-		p.Negatives = fmt.Sprintf("%d of %d negative controls caught their deliberate breakage", negCaught, negTotal)
+		p.Negatives = fmt.Sprintf("negative controls that caught their deliberate breakage: %d of %d", negCaught, negTotal)
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Repro.Images)) {
 		p.Images = append(p.Images, kv{k, r.Repro.Images[k]})

@@ -49,7 +49,7 @@ type page struct {
 	Rows      []matrixRow
 	Scenarios []scenarioView
 	Counts    []countView
-	Negatives string // "2 of 2 negative controls caught their breakage"
+	Negatives string // how many negative controls caught their breakage, when there are any
 	Findings  []finding
 	Images    []kv
 }
@@ -209,17 +209,19 @@ func rank(o outcome) int {
 	return 4
 }
 
-var measureNames = map[string]string{
-	"rto_seconds":      "RTO — time until the survivor served every request",
-	"rpo_writes":       "RPO — acknowledged writes lost",
-	"failed_requests":  "requests failed during the fault",
-	"max_lag_seconds":  "maximum replication lag",
-	"converge_seconds": "time to convergence after heal",
-}
-
+// measureName names the usual measures in words; others read as their key.
 func measureName(k string) string {
-	if n, ok := measureNames[k]; ok {
-		return n
+	switch k {
+	case "rto_seconds":
+		return "RTO — time until the survivor served every request"
+	case "rpo_writes":
+		return "RPO — acknowledged writes lost"
+	case "failed_requests":
+		return "requests failed during the fault"
+	case "max_lag_seconds":
+		return "maximum replication lag"
+	case "converge_seconds":
+		return "time to convergence after heal"
 	}
 	k = strings.TrimSuffix(strings.TrimSuffix(k, "_seconds"), "_ms")
 	return strings.ReplaceAll(k, "_", " ")

@@ -57,7 +57,7 @@ func (c chromium) run(t *testing.T, dir string, args ...string) (stdout, stderr 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	base := []string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
 		"--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-default-apps", "--disable-extensions", "--hide-scrollbars",

@@ -11,7 +11,8 @@ import (
 
 // CookieIsolation checks that no response ever carries another user's
 // session: the session that answered (X-Regify-User) is the requesting
-// user's, and no session token is ever handed to two different users.
+// user's, no session token is ever handed to two different users, and an
+// outdated token (a replayed, possibly stolen cookie) is never accepted.
 type CookieIsolation struct{}
 
 // Name implements Invariant.
@@ -33,6 +34,7 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 	// this large) and compare the strings of equal neighbours.
 	seed := maphash.MakeSeed()
 	toks := make([]issued, 0, len(h.Requests))
+	newest := make(map[string]string, 64) // user -> newest token received
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.User == "" {
@@ -40,12 +42,22 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 		}
 		if r.SessionUser != "" {
 			checked++
-			if r.SessionUser != r.User && ev.want() {
-				ev.lines = append(ev.lines, "answered with "+r.SessionUser+"'s session: "+witness(base, r))
+			switch {
+			case r.SessionUser != r.User:
+				if ev.want() {
+					ev.lines = append(ev.lines, "answered with "+r.SessionUser+"'s session: "+witness(base, r))
+				}
+			case r.TokenSent != "" && r.Err == "" && r.Status >= 200 && r.Status < 300 &&
+				newest[r.User] != "" && r.TokenSent != newest[r.User]:
+				// A replayed (stolen) cookie must be refused and revoke the session.
+				if ev.want() {
+					ev.lines = append(ev.lines, "outdated token accepted (newest was "+prefix(newest[r.User])+"): "+witness(base, r))
+				}
 			}
 		}
 		if r.TokenReceived != "" {
 			checked++
+			newest[r.User] = r.TokenReceived
 			toks = append(toks, issued{maphash.String(seed, r.TokenReceived), int32(i)})
 		}
 	}

@@ -92,6 +92,22 @@ func TestSessionContinuity(t *testing.T) {
 			login(1, "u1", "a"), rq(12, "u1", "p2", 401, tok("a", "")),
 		), crash("p1", 5, 10)), reports.Fail, []string{"outside any failover"}},
 		{"no tokens", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"token"}},
+		{"non-rotating cookie (negative control)", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, session("u1"), tok("a", "")), rq(3, "u1", "p1", 200, session("u1"), tok("a", "a")),
+		), reports.Fail, []string{"session cookie not rotated", "2 authenticated responses did not rotate"}},
+		{"rotation is judged on authenticated successes only", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, tok("a", "")), rq(3, "u1", "p1", 200, session("u1"), op(history.OpLogout), tok("a", "")),
+			rq(4, "u1", "p1", 500, session("u1"), tok("a", "")), rq(5, "u1", "p1", 200, session("u1"), tok("a", "b")),
+		), reports.Pass, nil},
+		{"a replayed outdated token revokes the session: the next 401 is expected", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, session("u1"), tok("a", "b")),
+			rq(3, "u1", "p1", 401, tok("a", "")), rq(4, "u1", "p1", 401, tok("b", "")),
+			login(5, "u1", "c"), rq(6, "u1", "p1", 401, tok("c", "")),
+		), reports.Fail, []string{"+6.000s", "1 users were logged out outside", "0 authenticated"}},
+		{"... and without the later logout it passes", inv, hist(
+			login(1, "u1", "a"), rq(2, "u1", "p1", 200, session("u1"), tok("a", "b")),
+			rq(3, "u1", "p1", 401, tok("a", "")), rq(4, "u1", "p1", 401, tok("b", "")),
+		), reports.Pass, nil},
 	}
 	runCases(t, cases)
 }
@@ -271,6 +287,14 @@ func TestCookieIsolation(t *testing.T) {
 		), reports.Fail, []string{"token same-tok… given to u1 at +1.000s and to u2"}},
 		{"same token to the same user is not a leak", inv, hist(
 			rq(1, "u1", "p1", 200, tok("", "a")), rq(2, "u1", "p1", 200, tok("a", "a")),
+		), reports.Pass, nil},
+		{"outdated token accepted (negative control: old tokens valid)", inv, hist(
+			rq(1, "u1", "p1", 200, session("u1"), tok("", "a")), rq(2, "u1", "p1", 200, session("u1"), tok("a", "b")),
+			rq(3, "u1", "p1", 200, session("u1"), tok("a", "c")),
+		), reports.Fail, []string{"outdated token accepted (newest was b)", "+3.000s"}},
+		{"outdated token refused", inv, hist(
+			rq(1, "u1", "p1", 200, session("u1"), tok("", "a")), rq(2, "u1", "p1", 200, session("u1"), tok("a", "b")),
+			rq(3, "u1", "p1", 401, tok("a", "")),
 		), reports.Pass, nil},
 		{"no session facts", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, nil},
 	}

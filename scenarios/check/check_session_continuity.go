@@ -13,7 +13,9 @@ import (
 // is never logged out. regify rotates the session cookie on every response,
 // so a 401 on the newest token means the session was lost (another provider
 // answered, or the session store forgot it). Such a loss is allowed only
-// inside a provider fault window, and counted per fault.
+// inside a provider fault window, and counted per fault. The rotation itself
+// is checked too: an authenticated 2xx answer (it names its session user)
+// that sets no new token breaks the seed's premise.
 type SessionContinuity struct {
 	// Grace extends each provider fault's window past its recovery.
 	Grace time.Duration
@@ -34,7 +36,7 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 	loggedOut := map[string]bool{}        // users logged out at least once
 	outside := map[string]bool{}          // ... of them, outside any failover
 	var ev evidence
-	presented, allowed := 0, 0
+	presented, allowed, unrotated := 0, 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.User == "" {
@@ -42,7 +44,17 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		}
 		if r.TokenSent != "" {
 			presented++
-			if r.Status == http.StatusUnauthorized && r.TokenSent == newest[r.User] {
+			switch {
+			case r.Status == http.StatusUnauthorized && r.TokenSent != newest[r.User]:
+				// An outdated token revokes the whole session by design: the
+				// 401 that follows on the newest token is not a lost session.
+				delete(newest, r.User)
+			case notRotated(r):
+				unrotated++
+				if ev.want() {
+					ev.lines = append(ev.lines, "session cookie not rotated: "+witness(base, r))
+				}
+			case r.Status == http.StatusUnauthorized:
 				loggedOut[r.User] = true
 				if j := coveringWindow(ws, r.Start); j >= 0 {
 					perFault[j]++
@@ -71,8 +83,8 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		}
 	}
 	if ev.count() > 0 {
-		return fail(&ev, "%d users were logged out outside a failover although they presented their newest token; %d users lost %d sessions during failovers",
-			len(outside), len(loggedOut), allowed)
+		return fail(&ev, "%d users were logged out outside a failover although they presented their newest token; %d users lost %d sessions during failovers; %d authenticated responses did not rotate the session cookie",
+			len(outside), len(loggedOut), allowed, unrotated)
 	}
 	msg := fmt.Sprintf("%d requests presented the newest token; no logout outside a failover", presented)
 	if allowed > 0 {
@@ -89,4 +101,11 @@ func coveringWindow(ws []window, t time.Time) int {
 		}
 	}
 	return -1
+}
+
+// notRotated reports whether r is an authenticated success that did not hand
+// out a new session token. A logout ends the session instead.
+func notRotated(r *history.Request) bool {
+	return r.Err == "" && r.Status >= 200 && r.Status < 300 && r.SessionUser != "" && r.Op != history.OpLogout &&
+		(r.TokenReceived == "" || r.TokenReceived == r.TokenSent)
 }

@@ -103,7 +103,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // storeFailed answers a database error: 503, the request may be retried.
 func (p *Provider) storeFailed(w http.ResponseWriter, r *http.Request, what string, err error) {
-	p.log.Warn("store failed", "what", what, "path", r.URL.Path, "err", err)
+	p.log.Debug("store failed", "what", what, "path", r.URL.Path, "err", err)
 	writeJSON(w, http.StatusServiceUnavailable, errBody("database unavailable while "+what))
 }
 
@@ -241,7 +241,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request, s Session, rea
 		p.storeFailed(w, r, "revoking a hijacked session", err)
 		return false
 	}
-	p.log.Info("session revoked", "tenant", s.Tenant, "user", s.User, "reason", reason, "remote", r.RemoteAddr)
+	p.log.Debug("session revoked", "tenant", s.Tenant, "user", s.User, "reason", reason, "remote", r.RemoteAddr)
 	p.unauthorized(w, reason, "session token is not the newest; session revoked, log in again")
 	return false
 }
@@ -304,7 +304,7 @@ func (p *Provider) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthWait)
 	defer cancel()
 	if err := p.cfg.Store.Ping(ctx); err != nil {
-		p.log.Warn("health: store unreachable", "err", err)
+		p.log.Debug("health: store unreachable", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable", "provider": p.cfg.ID})
 		return
 	}

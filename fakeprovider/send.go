@@ -60,7 +60,7 @@ func (p *Provider) send(w http.ResponseWriter, r *http.Request, s Session) {
 	by, err := p.clear(r.Context(), m)
 	p.log.Debug("cleared", "tenant", m.Tenant, "id", m.ID, "clearing", by, "err", err)
 	if err != nil {
-		p.log.Warn("clearing failed", "tenant", m.Tenant, "id", m.ID, "err", err)
+		p.log.Debug("clearing failed", "tenant", m.Tenant, "id", m.ID, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, errBody("clearing unavailable; the message is stored, retry the send"))
 		return
 	}

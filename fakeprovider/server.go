@@ -127,7 +127,8 @@ func drainBody(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // SetHang makes every request wait without an answer (true) until unhung,
-// the client gives up, or the server is killed or closed.
+// the client gives up, or the server is killed or closed. The setting
+// survives Kill and Start, like SetDelay: faults are undone explicitly.
 func (s *server) SetHang(on bool) {
 	s.gateMu.Lock()
 	defer s.gateMu.Unlock()

@@ -52,7 +52,11 @@ type server struct {
 	binds   []Bind // actual addresses of the last Start, for a restart
 	running []*http.Server
 	life    chan struct{} // closed by Kill/Close: releases hanging handlers
-	wg      sync.WaitGroup
+	// killed is cancelled by Kill: handlers still running abandon their
+	// database writes and clearing calls, as they would in a crash.
+	killed context.Context
+	kill   context.CancelFunc
+	wg     sync.WaitGroup
 
 	gateMu sync.Mutex
 	hang   chan struct{} // non-nil while hung; closed when unhung
@@ -61,6 +65,7 @@ type server struct {
 
 func newServer(name string, log *slog.Logger, h http.Handler) *server {
 	s := &server{name: name, log: log, life: make(chan struct{})}
+	s.killed, s.kill = context.WithCancel(context.Background())
 	s.handler = s.gate(h)
 	return s
 }
@@ -72,8 +77,13 @@ func (s *server) gate(h http.Handler) http.Handler {
 		hang, delay := s.hang, s.delay
 		s.gateMu.Unlock()
 		s.mu.Lock()
-		life := s.life
+		life, killed := s.life, s.killed
 		s.mu.Unlock()
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(killed, cancel)
+		defer stop()
+		r = r.WithContext(ctx)
 		if (hang != nil || delay > 0) && !drainBody(w, r) {
 			return
 		}
@@ -236,6 +246,8 @@ func (s *server) Kill() {
 	s.running = nil
 	close(s.life)
 	s.life = make(chan struct{})
+	s.kill()
+	s.killed, s.kill = context.WithCancel(context.Background())
 	s.mu.Unlock()
 	for _, srv := range running {
 		_ = srv.Close()

@@ -139,7 +139,8 @@ func (c *Clearing) URL() string {
 	return "http://" + a[0]
 }
 
-// Kill closes listeners and live connections at once; Start() restarts.
+// Kill closes listeners and live connections at once and drops requests in
+// flight, like a crash; Start() with no address restarts it.
 func (c *Clearing) Kill() { c.srv.Kill() }
 
 // Close stops gracefully within ctx.
@@ -147,6 +148,9 @@ func (c *Clearing) Close(ctx context.Context) error { return c.srv.Close(ctx) }
 
 // SetHang makes the service accept and never answer until unhung.
 func (c *Clearing) SetHang(on bool) { c.srv.SetHang(on) }
+
+// Hanging reports how many requests are waiting in a hang right now.
+func (c *Clearing) Hanging() int { return int(c.srv.hanging.Load()) }
 
 // SetDelay delays every answer by d.
 func (c *Clearing) SetDelay(d time.Duration) { c.srv.SetDelay(d) }

@@ -154,7 +154,9 @@ func (p *Provider) Serve(ctx context.Context, ln net.Listener) error { return p.
 // Addrs returns the addresses of the last Start.
 func (p *Provider) Addrs() []string { return p.srv.Addrs() }
 
-// Kill closes all listeners and live connections at once, like a crash.
+// Kill closes all listeners and live connections at once and cancels the
+// requests in flight (their database writes and clearing calls), like a
+// crash. Start with no arguments restarts it on the same addresses.
 func (p *Provider) Kill() { p.srv.Kill() }
 
 // Close stops gracefully within ctx.
@@ -162,6 +164,9 @@ func (p *Provider) Close(ctx context.Context) error { return p.srv.Close(ctx) }
 
 // SetHang makes the provider accept requests and never answer until unhung.
 func (p *Provider) SetHang(on bool) { p.srv.SetHang(on) }
+
+// Hanging reports how many requests are waiting in a hang right now.
+func (p *Provider) Hanging() int { return int(p.srv.hanging.Load()) }
 
 // SetDelay delays every answer by d.
 func (p *Provider) SetDelay(d time.Duration) { p.srv.SetDelay(d) }

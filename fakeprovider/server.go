@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,8 @@ type server struct {
 	kill   context.CancelFunc
 	wg     sync.WaitGroup
 
+	hanging atomic.Int64 // requests waiting in a hang, for tests and the lab
+
 	gateMu sync.Mutex
 	hang   chan struct{} // non-nil while hung; closed when unhung
 	delay  time.Duration
@@ -88,6 +91,8 @@ func (s *server) gate(h http.Handler) http.Handler {
 			return
 		}
 		if hang != nil {
+			s.hanging.Add(1)
+			defer s.hanging.Add(-1)
 			select {
 			case <-hang:
 			case <-r.Context().Done():

@@ -201,3 +201,46 @@ func TestTLSEachListenerServesItsTenantsCertificate(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "tenant"), err.Error())
 }
+
+func TestKillAbandonsASendInFlightAndTheRetryClearsOnce(t *testing.T) {
+	c1 := startClearing(t, "c1")
+	store := NewMemoryStore()
+	p := newTestProvider(t, Config{Store: store, Clearing: []string{c1.URL()}, ClearingTimeout: 10 * time.Second})
+	ctx := context.Background()
+	require.NoError(t, p.Listen(ctx, "127.0.0.1:0"))
+	u := newUser(t, p.Handler(), "abc.test", "alice")
+	u.login()
+
+	c1.SetHang(true)
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+p.Addrs()[0]+"/messages",
+			strings.NewReader("id=m1&body=x"))
+		req.Host = "abc.test"
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: CookieName, Value: u.cookie})
+		resp, err := plainClient().Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			err = errors.New("answered: " + resp.Status)
+		}
+		done <- err
+	}()
+	eventually(t, "the clearing call to hang", func() bool { return c1.Hanging() == 1 })
+	p.Kill()
+	require.Error(t, <-done, "the client of a crashed provider gets no answer")
+	eventually(t, "the abandoned clearing call to end", func() bool { return c1.Hanging() == 0 })
+	c1.SetHang(false)
+
+	m, err := store.Message(ctx, "abc.test", "m1")
+	require.NoError(t, err, "stored before the crash")
+	assert.False(t, m.Cleared)
+	assert.Empty(t, c1.Transactions(), "the abandoned clearing was not recorded")
+
+	require.NoError(t, p.Start(ctx))
+	v := newUser(t, p.Handler(), "abc.test", "alice")
+	v.login()
+	require.Equal(t, 200, v.send("m1", "x").Code, "the retry clears the stored message")
+	require.Equal(t, 200, v.send("m1", "x").Code)
+	assert.Equal(t, map[string]int{"abc.test/m1": 1}, c1.Counts())
+}

@@ -262,6 +262,15 @@ func windows(h *history.History, grace time.Duration, keep func(*history.Fault) 
 	return ws
 }
 
+// affected is the provider a fault takes out of service: Provider, or in
+// histories without it Target; "" when it names none.
+func affected(f *history.Fault) string {
+	if f.Provider != "" {
+		return f.Provider
+	}
+	return f.Target
+}
+
 func isProviderFault(f *history.Fault) bool { return f.ProviderFault }
 func isDatabaseFault(f *history.Fault) bool { return f.DatabaseFault }
 

@@ -101,8 +101,8 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	measured := 0
 	for _, m := range ms {
 		name := m.fault.Name
-		if m.fault.Target != "" {
-			name += " " + m.fault.Target
+		if p := affected(m.fault); p != "" {
+			name += " " + p
 		}
 		name += " at " + offset(base, m.fault.Injected)
 		switch {

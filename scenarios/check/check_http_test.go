@@ -41,9 +41,19 @@ func TestStickiness(t *testing.T) {
 		{"a fault of the other provider does not excuse a move", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200),
 		), crash("p2", 4, 20)), reports.Fail, nil},
-		{"re-pin after the grace is a fail", inv, withFaults(hist(
+		{"an idle client re-pinned by the fault may show up after it", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(22, "u1", "p2", 200),
+		), crash("p1", 4, 20)), reports.Pass, []string{"1 re-pins"}},
+		{"a move after the fault and its grace is a fail", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(21.5, "u1", "p1", 200), rq(22, "u1", "p2", 200),
+		), crash("p1", 4, 20)), reports.Fail, []string{"p1 at +21.500s → p2 at +22.000s"}},
+		{"a move before the fault is a fail", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(3, "u1", "p2", 200),
 		), crash("p1", 4, 20)), reports.Fail, nil},
+		{"the fault's Provider names the provider taken out (a database kill)", inv, withFaults(hist(
+			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200),
+		), history.Fault{Name: "db-kill", Target: "db-a", Provider: "p1", Injected: at(4), Recovered: at(8), ProviderFault: true, DatabaseFault: true}),
+			reports.Pass, []string{"1 re-pins"}},
 		{"unrecovered fault stays open", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(100, "u1", "p2", 200),
 		), crash("p1", 4, 0)), reports.Pass, nil},

@@ -78,7 +78,7 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		for j, n := range perFault {
 			if n > s.MaxLossesPerFault {
 				f := ws[j].fault
-				ev.addf("%d sessions lost in fault %s on %s at %s (bound %d)", n, f.Name, f.Target, offset(base, f.Injected), s.MaxLossesPerFault)
+				ev.addf("%d sessions lost in fault %s on %s at %s (bound %d)", n, f.Name, affected(f), offset(base, f.Injected), s.MaxLossesPerFault)
 			}
 		}
 	}

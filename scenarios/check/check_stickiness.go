@@ -10,8 +10,9 @@ import (
 // Stickiness checks the seed's session persistence by source IP: per source
 // IP and tenant, consecutive successful responses come from one provider. A
 // client may move only when its provider is faulted (a provider fault on it
-// whose window covers the move), and must not move back when the fault
-// heals — that would be flapping, and a second logout.
+// whose window, extended by Grace, overlaps the time between the client's
+// last answer from it and its first from the other), and must not move back
+// when the fault heals — that would be flapping, and a second logout.
 type Stickiness struct {
 	// Grace extends each provider fault's window past its recovery.
 	Grace time.Duration
@@ -47,7 +48,7 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 			continue
 		}
 		if c.provider != r.Provider {
-			if faulted(ws, c.provider, r.Start) {
+			if faulted(ws, c.provider, c.at, r.Start) {
 				repins++
 			} else {
 				moves++
@@ -75,16 +76,14 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault", len(clients), repins)
 }
 
-// faulted reports whether provider p is inside a provider fault window at t.
-// A fault names its provider in Provider (or, in older histories, Target);
-// a fault naming none counts for every provider.
-func faulted(ws []window, p string, t time.Time) bool {
+// faulted reports whether a provider fault window of p overlaps [from, to]:
+// the client last saw p at from and another provider at to, so p failed in
+// between (an idle client may come back only after the fault healed). A
+// fault naming no provider counts for every provider.
+func faulted(ws []window, p string, from, to time.Time) bool {
 	for _, w := range ws {
-		fp := w.fault.Provider
-		if fp == "" {
-			fp = w.fault.Target
-		}
-		if (fp == "" || fp == p) && w.covers(t) {
+		fp := affected(w.fault)
+		if (fp == "" || fp == p) && !w.from.After(to) && (w.to.IsZero() || !w.to.Before(from)) {
 			return true
 		}
 	}

@@ -29,7 +29,7 @@ func sample() *History {
 			{Seq: 2, Op: OpTLS, Start: t0.Add(time.Second), TLS: &TLSFacts{Address: "127.0.1.1:8443", ServerName: "abc.test",
 				Version: "TLS 1.3", PeerNames: []string{"abc.test"}, Verified: true, Expected: "abc.test", NotAfter: t0.Add(24 * time.Hour)}},
 		},
-		Faults: []Fault{{ID: 1, Name: "provider-crash", Target: "p1", Injected: t0.Add(10 * time.Second), Recovered: t0.Add(20 * time.Second), ProviderFault: true}},
+		Faults: []Fault{{ID: 1, Name: "provider-crash", Target: "p1", Provider: "p1", Injected: t0.Add(10 * time.Second), Recovered: t0.Add(20 * time.Second), ProviderFault: true}},
 		Final: Final{
 			DB: &DBState{Sides: []DBSide{{Name: "a", Reachable: true, IORunning: true, SQLRunning: true, AutoIncInc: 2, AutoIncOff: 1,
 				Checksums: map[string]int64{"messages": 7}, Messages: map[string]int{"m1": 1}}}, Converged: true, ConvergeWait: time.Second},

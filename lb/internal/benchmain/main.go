@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,19 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench-lb serve:", err)
 			os.Exit(2)
 		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "backends" { // for profiling by hand
+		addrs, stop, err := startBackends(2)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer stop()
+		fmt.Println(strings.Join(addrs, " "))
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		<-ctx.Done()
 		return
 	}
 	var o options
@@ -463,6 +477,15 @@ func serve(cfgPath string) error {
 	cfg, err := lb.LoadConfig(cfgPath)
 	if err != nil {
 		return err
+	}
+	if prof := os.Getenv("LB_CPUPROFILE"); prof != "" { // for finding hot spots by hand
+		f, err := os.Create(prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	b, err := lb.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {

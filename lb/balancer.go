@@ -129,6 +129,7 @@ func (bl *Balancer) Start(ctx context.Context) error {
 	for _, l := range bl.cfg.Listeners {
 		ln, err := lc.Listen(ctx, "tcp", l.Address)
 		if err != nil {
+			bl.listeners = nil
 			return fail(fmt.Errorf("listen %s (%s): %w", l.Name, l.Address, err))
 		}
 		opened = append(opened, ln)
@@ -295,11 +296,10 @@ func (bl *Balancer) serveConn(st *listenerState, tc *trackedConn) {
 
 func (bl *Balancer) serveTLS(st *listenerState, tc *trackedConn) {
 	tlsConn := tls.Server(tc.Conn, st.tls)
+	// The deadline bounds the handshake (a context would cost a watcher per
+	// connection); a drain's hard close ends it too.
 	tc.Conn.SetDeadline(time.Now().Add(bl.cfg.Timeouts.Handshake))
-	ctx, cancel := context.WithTimeout(context.Background(), bl.cfg.Timeouts.Handshake)
-	err := tlsConn.HandshakeContext(ctx)
-	cancel()
-	if err != nil {
+	if err := tlsConn.Handshake(); err != nil {
 		bl.log.Debug("tls handshake failed", "listener", st.cfg.Name, "client", tc.RemoteAddr().String(), "err", err)
 		return
 	}

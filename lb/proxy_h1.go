@@ -63,6 +63,9 @@ type h1conn struct {
 	bc  net.Conn
 	bbr *bufio.Reader
 	bbw *bufio.Writer
+	// writeDeadline is the client's current write deadline; it is re-armed
+	// only when half used up, not per request.
+	writeDeadline time.Time
 	// reused is set once bc has carried a response: a failure before the
 	// next response's first byte may just be the backend closing an idle
 	// connection, so a body-less request is retried once on a fresh one.
@@ -388,6 +391,17 @@ func (h *h1conn) dropBackend() {
 	h.bc, h.be, h.bbr, h.bbw = nil, nil, nil, nil
 }
 
+// armWriteDeadline keeps the client's write deadline between Idle/2 and
+// Idle ahead, re-arming it only when needed.
+func (h *h1conn) armWriteDeadline() {
+	idle := h.bl.cfg.Timeouts.Idle
+	now := time.Now()
+	if h.writeDeadline.Sub(now) < idle/2 {
+		h.writeDeadline = now.Add(idle)
+		h.c.SetWriteDeadline(h.writeDeadline)
+	}
+}
+
 // forwardError says where forwarding failed, so the caller knows whether an
 // error response can still be sent and whether a retry is safe.
 type forwardError struct {
@@ -527,7 +541,9 @@ func (h *h1conn) forward(ri *reqInfo, be *backend, setCookie bool) (status int, 
 	if respChunked && ri.http10 {
 		keepClient = false // relayed as-is; the 1.0 client reads until close
 	}
-	// Response head to the client.
+	// Response head to the client, under a write deadline so a client that
+	// stops reading cannot hold the connection forever.
+	h.armWriteDeadline()
 	out := h.bw
 	out.Write(h.resp.bytes(h.resp.start))
 	out.WriteString("\r\n")

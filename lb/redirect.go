@@ -52,6 +52,7 @@ func (h *h1conn) redirectOne() bool {
 		}
 	}
 	l := h.st.cfg
+	h.armWriteDeadline()
 	w := h.bw
 	if l.RedirectCode == 301 {
 		w.WriteString("HTTP/1.1 301 Moved Permanently\r\nLocation: https://")

@@ -154,6 +154,9 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 	if err := load.ProbeRedirect(ctx, lcfg, rec); err != nil {
 		return res, fmt.Errorf("redirect probe: %w", err)
 	}
+	if err := load.ProbeReplay(ctx, lcfg, rec); err != nil {
+		return res, fmt.Errorf("replay probe: %w", err)
+	}
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

@@ -3,9 +3,66 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
 )
 
-// cmdReport is a placeholder until the command is wired to its package.
+// cmdReport re-renders the reports of an earlier run from its report.json,
+// or re-judges its recorded histories with the current invariants.
 func cmdReport(ctx context.Context, e *env, args []string) error {
-	return usageError{errors.New("report: not implemented yet")}
+	fs := newFlags(e, "report", "report --from DIR [--out DIR] [--rejudge]")
+	from := fs.String("from", "", "the --out directory of an earlier run (holds report.json and history/)")
+	out := fs.String("out", "", "where to write the reports; default: the --from directory")
+	rejudge := fs.Bool("rejudge", false, "judge the recorded histories again instead of re-rendering report.json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *from == "" {
+		return usageError{errors.New("--from DIR is required: the output directory of an earlier run")}
+	}
+	if *out == "" {
+		*out = *from
+	}
+	old, oldErr := reports.ReadJSON(filepath.Join(*from, "report.json"))
+	if !*rejudge {
+		if oldErr != nil {
+			return usageError{fmt.Errorf("read %s: %w (use --rejudge to rebuild it from the histories)", filepath.Join(*from, "report.json"), oldErr)}
+		}
+		return finishReport(e, old, *out)
+	}
+	hs, err := scenarios.ReadHistories(filepath.Join(*from, "history"))
+	if err != nil {
+		return usageError{err}
+	}
+	rep := &reports.Report{Mode: "lab", Started: time.Now()}
+	if oldErr == nil {
+		rep.RunID, rep.Seed, rep.Mode, rep.Repro, rep.Started = old.RunID, old.Seed, old.Mode, old.Repro, old.Started
+	} else if len(hs) > 0 {
+		rep.RunID, rep.Seed, rep.Started = hs[0].Meta.RunID, hs[0].Meta.Seed, hs[0].Meta.Started
+	}
+	for _, h := range hs {
+		sc, err := scenarios.Judge(h)
+		if err != nil {
+			return usageError{err}
+		}
+		if oldErr == nil {
+			for _, o := range old.Scenarios {
+				if o.Name == sc.Name {
+					sc.Topology = o.Topology
+				}
+			}
+		}
+		rep.Scenarios = append(rep.Scenarios, sc)
+	}
+	rep.Ended = time.Now()
+	rep.Finish()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", *out, err)
+	}
+	return finishReport(e, rep, *out)
 }

@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Exit codes shared by every sub-command.
@@ -72,6 +74,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()})),
 		argv:   append([]string{"regify-verify"}, args...),
 	}
+	// testcontainers-go logs every container step to stderr; route it to
+	// our log at debug level so a run's console stays readable.
+	tclog.SetDefault(slogPrintf{e.log})
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout, cmds)
@@ -120,6 +125,13 @@ func usage(w io.Writer, cmds map[string]command) {
 		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nExit codes: 0 all invariants passed, 1 an invariant failed, 2 the run could not be judged.")
+}
+
+// slogPrintf adapts slog to testcontainers-go's Printf logger.
+type slogPrintf struct{ log *slog.Logger }
+
+func (s slogPrintf) Printf(format string, v ...any) {
+	s.log.Debug(fmt.Sprintf(format, v...), "component", "testcontainers")
 }
 
 func logLevel() slog.Level {

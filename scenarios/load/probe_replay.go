@@ -1,0 +1,108 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+// OpReplay marks a request that presents another user's outdated session
+// token from another address, as a hijacker with a stolen cookie would.
+const OpReplay history.Op = "replay-probe"
+
+// Users of the replay probe.
+const (
+	ReplayVictim   = "replay-victim"
+	ReplayAttacker = "replay-attacker"
+)
+
+// ProbeReplay proves that an outdated token is worthless. Per domain a
+// victim logs in and makes one request (its token rotates); then an
+// attacker from another source address presents the victim's first token.
+// A provider that behaves like regify answers 401 (and revokes the
+// session). If the attacker gets the victim's session, the record shows a
+// response whose session user is not the requesting user: cookie-isolation
+// fails. Every exchange is recorded; transport errors go into the records.
+func ProbeReplay(ctx context.Context, cfg Config, sink Sink) error {
+	if err := checkProbeConfig(&cfg, "replay probe"); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	src := probeSources(&cfg)
+	victimIP, attackerIP := src[0], src[len(src)-1]
+	for _, d := range cfg.Domains {
+		base, err := baseURL(d.HTTPS, "https")
+		if err != nil {
+			return fmt.Errorf("replay probe of %s: %w", d.Name, err)
+		}
+		victim := probeClient(&cfg, victimIP)
+		login := replayDo(ctx, victim, victimIP, d.Name, ReplayVictim, http.MethodPost, base.JoinPath("login").String(),
+			url.Values{"user": {ReplayVictim}, "password": {cfg.Password}}, "", history.OpLogin)
+		sink.Add(login)
+		stolen := login.TokenReceived
+		if stolen == "" {
+			victim.CloseIdleConnections()
+			continue // no session to steal; the login's record says why
+		}
+		rotate := replayDo(ctx, victim, victimIP, d.Name, ReplayVictim, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, history.OpInbox)
+		sink.Add(rotate)
+		victim.CloseIdleConnections()
+
+		attacker := probeClient(&cfg, attackerIP)
+		sink.Add(replayDo(ctx, attacker, attackerIP, d.Name, ReplayAttacker, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, OpReplay))
+		attacker.CloseIdleConnections()
+	}
+	return nil
+}
+
+// replayDo sends one request with an explicit session token and records it.
+func replayDo(ctx context.Context, c *http.Client, source netip.Addr, tenant, user, method, target string, form url.Values, token string, op history.Op) history.Request {
+	rec := history.Request{User: user, Tenant: tenant, Method: method, URL: target, Op: op, TokenSent: token}
+	if source.IsValid() {
+		rec.SourceIP = source.String()
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	var ct connTrace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, ct.trace()), method, target, body)
+	rec.Start = time.Now()
+	if err != nil {
+		rec.Err = fmt.Sprintf("build request: %v", err)
+		return rec
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: token})
+	}
+	resp, err := c.Do(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		_ = resp.Body.Close()
+	}
+	rec.Latency = time.Since(rec.Start)
+	local, remote := ct.addrs()
+	if ip := hostIP(local); ip != "" {
+		rec.SourceIP = ip
+	}
+	if resp != nil {
+		if serr := addResponse(&rec, resp, remote); serr != nil && err == nil {
+			err = fmt.Errorf("decode %s: %w", headerSeen, serr)
+		}
+	}
+	if err != nil {
+		rec.Err = err.Error()
+	}
+	return rec
+}

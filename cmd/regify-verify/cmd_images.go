@@ -3,9 +3,41 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/regify-verify/regify-verify/harness/images"
 )
 
-// cmdImages is a placeholder until the command is wired to its package.
+// cmdImages builds the lab's images locally (no registry needed) and prints
+// their tags.
 func cmdImages(ctx context.Context, e *env, args []string) error {
-	return usageError{errors.New("images: not implemented yet")}
+	if len(args) == 0 || args[0] != "build" {
+		return usageError{errors.New("images: want 'images build [--mariadb-image REF] [--debian-mirror URL]'")}
+	}
+	fs := newFlags(e, "images build", "images build [--mariadb-image REF] [--debian-mirror URL] [--binary PATH]")
+	mariadbImage := fs.String("mariadb-image", "", "use this MariaDB image (e.g. mariadb:11.4 from a registry you can reach) instead of building one")
+	mirror := fs.String("debian-mirror", "", "Debian archive for debootstrap (default: $DEBIAN_MIRROR, else the machine's apt sources)")
+	binary := fs.String("binary", "", "static regify-verify binary for the scratch image (default: build it with CGO_ENABLED=0)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("images build: unexpected argument %q", fs.Arg(0))}
+	}
+	cli, err := images.NewDockerClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	tag, err := images.EnsureMariaDB(ctx, images.MariaDBOptions{Image: *mariadbImage, Mirror: *mirror, Docker: cli, Log: e.log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "mariadb %s\n", tag)
+	btag, err := images.EnsureBinary(ctx, images.BinaryOptions{Binary: *binary, Docker: cli, Log: e.log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "binary  %s\n", btag)
+	return nil
 }

@@ -49,6 +49,7 @@ type Docker struct {
 	core    *sqlCore
 	replNet string
 
+	cutMu sync.Mutex // serialises Cut/Heal; never held with mu inside SQL calls
 	mu    sync.Mutex
 	ctrs  [2]*testcontainers.DockerContainer
 	host  string
@@ -270,40 +271,48 @@ func (d *Docker) Unpause(ctx context.Context, s Side) error {
 	return nil
 }
 
-// CutReplication implements Pair: both servers leave the internal
-// replication network; the bridge with the published ports stays.
+// CutReplication implements Pair: side A leaves the internal replication
+// network, which breaks the link both ways; the bridge with the published
+// ports stays. Only one side moves so that the other keeps its address and
+// the alias of the moved one is re-registered cleanly on heal.
 func (d *Docker) CutReplication(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.cutMu.Lock()
+	defer d.cutMu.Unlock()
 	if d.cut {
 		return nil
 	}
-	for _, s := range Sides {
-		if _, err := d.cli.NetworkDisconnect(ctx, d.replNet, client.NetworkDisconnectOptions{Container: d.ctrs[s].GetContainerID(), Force: true}); err != nil {
-			return fmt.Errorf("cut replication of side %s: %w", s, err)
-		}
+	if _, err := d.cli.NetworkDisconnect(ctx, d.replNet, client.NetworkDisconnectOptions{Container: d.id(A), Force: true}); err != nil {
+		return fmt.Errorf("cut replication: disconnect side a: %w", err)
 	}
 	d.cut = true
 	return nil
 }
 
-// HealReplication implements Pair: reconnect with the alias the replicas
-// use as MASTER_HOST.
+// HealReplication implements Pair: reconnect side A with the alias side B's
+// replica uses as MASTER_HOST, then restart both IO threads: one that tried
+// to connect during the cut may sit in a long connect or DNS timeout.
 func (d *Docker) HealReplication(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.cutMu.Lock()
+	defer d.cutMu.Unlock()
 	if !d.cut {
 		return nil
 	}
-	for _, s := range Sides {
-		if _, err := d.cli.NetworkConnect(ctx, d.replNet, client.NetworkConnectOptions{
-			Container:      d.ctrs[s].GetContainerID(),
-			EndpointConfig: &network.EndpointSettings{Aliases: []string{alias(s)}},
-		}); err != nil {
-			return fmt.Errorf("heal replication of side %s: %w", s, err)
-		}
+	if _, err := d.cli.NetworkConnect(ctx, d.replNet, client.NetworkConnectOptions{
+		Container:      d.id(A),
+		EndpointConfig: &network.EndpointSettings{Aliases: []string{alias(A)}},
+	}); err != nil {
+		return fmt.Errorf("heal replication: reconnect side a: %w", err)
 	}
 	d.cut = false
+	for _, s := range Sides {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_ = d.core.exec(rctx, s, "STOP SLAVE IO_THREAD")
+		err := d.core.exec(rctx, s, "START SLAVE IO_THREAD")
+		cancel()
+		if err != nil {
+			return fmt.Errorf("heal replication: restart replica IO thread: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -17,7 +17,7 @@ run: setup build
 ## test: every test of the project, including the lab's real containers
 test: setup build lint
 	$(BIN) images build
-	$(GO) test -count=1 -timeout 60m ./...
+	$(GO) test -p 1 -count=1 -timeout 75m ./...
 
 ## lint: gofmt and go vet
 lint:

@@ -118,12 +118,17 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 		}
 	}()
 	res.Report.Topology = topology(lab, users)
+	labUp := time.Since(started)
 	if sc.Prepare != nil {
 		if err := sc.Prepare(ctx, lab); err != nil {
 			return res, fmt.Errorf("prepare %s: %w", sc.Name, err)
 		}
 	}
 
+	// The scenario's clock starts when the lab is up: timelines show the
+	// load, not the set-up.
+	started = time.Now()
+	res.Report.Started = started
 	meta := history.Meta{
 		RunID: cfg.RunID, Scenario: sc.Name, Seed: cfg.Seed, Started: started,
 		Mode: lab.Options().Mode, Providers: lab.Options().Plan.ProviderIDs(), ProviderShowsSeen: true,
@@ -214,12 +219,13 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 	if err != nil {
 		return res, err
 	}
+	if final.Measures == nil {
+		final.Measures = map[string]float64{}
+	}
 	for k, v := range measures {
-		if final.Measures == nil {
-			final.Measures = map[string]float64{}
-		}
 		final.Measures[k] = v
 	}
+	final.Measures["lab_up_seconds"] = labUp.Seconds()
 	if err := rec.Finish(time.Now(), final); err != nil {
 		return res, fmt.Errorf("finish history: %w", err)
 	}

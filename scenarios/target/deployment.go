@@ -11,6 +11,8 @@ type Deployment struct {
 	// File is where the deployment was read from ("" when parsed from bytes).
 	File string
 	Name string
+	// Mode is the seed's balancer setup: ModeOffload or ModePassthrough.
+	Mode string
 	// Domains are the public names: the main provider first, then
 	// sub-providers.
 	Domains []Domain
@@ -103,6 +105,12 @@ type StopCondition struct {
 	// counts: three errors out of four requests are noise, not a breach.
 	MinRequests int
 }
+
+// The seed's two balancer setups.
+const (
+	ModeOffload     = "offload"     // SSL offloading: providers speak plain HTTP
+	ModePassthrough = "passthrough" // the providers terminate TLS themselves
+)
 
 // Defaults of the optional keys.
 const (

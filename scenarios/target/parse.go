@@ -22,7 +22,7 @@ import (
 
 // Keys of each section, in the order the example file uses.
 var (
-	topKeys      = []string{"name", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop"}
+	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop"}
 	domainKeys   = []string{"name", "https", "http", "address"}
 	tlsKeys      = []string{"ca_file", "min_validity"}
 	clientKeys   = []string{"source_ips"}
@@ -135,6 +135,17 @@ func (p *parser) top(root *yaml.Node) error {
 	}
 	if !nameRE.MatchString(p.d.Name) {
 		return w.errf(f.val, "name", "%q: use 1-64 letters, digits, '.', '_' or '-'", clip(p.d.Name))
+	}
+	p.d.Mode = ModeOffload
+	if present(m, "mode") {
+		v, err := w.str(m["mode"], "mode")
+		if err != nil {
+			return err
+		}
+		if v != ModeOffload && v != ModePassthrough {
+			return w.errf(m["mode"].val, "mode", "%q: want offload (TLS ends at the balancer) or passthrough (the providers terminate TLS)", clip(v))
+		}
+		p.d.Mode = v
 	}
 	if f, err = w.require(m, root, "", "domains", "list the public names (name, https, http, address)"); err != nil {
 		return err

@@ -2,6 +2,7 @@ package target
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -120,7 +121,10 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A hang is a failure too: the fuzzer would only stall on it.
+		stop := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("Parse took over 5s on %q", data)) })
 		d, err := Parse(data, "testdata/fuzz.yaml")
+		stop.Stop()
 		if err != nil {
 			var pe *Error
 			if !errors.As(err, &pe) {

@@ -1,0 +1,80 @@
+package target
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/history"
+)
+
+// Reachability checks that every public name answered at all, on https and
+// (when given) on http. An unreachable balancer or a certificate that does
+// not verify would otherwise read as a row of skipped invariants; this one
+// fails and says why in plain words.
+type Reachability struct{}
+
+// Name implements check.Invariant.
+func (Reachability) Name() string { return NameReachability }
+
+type reach struct {
+	tried, answered int
+	firstErr        string
+}
+
+// Check implements check.Invariant.
+func (Reachability) Check(h *history.History) reports.Invariant {
+	per := map[string]*reach{}
+	key := func(tenant, scheme string) string { return scheme + "://" + tenant }
+	for _, d := range h.Meta.Domains {
+		per[key(d.Name, "https")] = &reach{}
+		if d.HTTP != "" {
+			per[key(d.Name, "http")] = &reach{}
+		}
+	}
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.Op == history.OpTLS {
+			continue
+		}
+		scheme, _, ok := strings.Cut(r.URL, "://")
+		if !ok {
+			continue
+		}
+		c := per[key(r.Tenant, scheme)]
+		if c == nil {
+			continue
+		}
+		c.tried++
+		if r.Status > 0 {
+			c.answered++
+		} else if c.firstErr == "" {
+			c.firstErr = r.Err
+		}
+	}
+	inv := reports.Invariant{Name: NameReachability, Verdict: reports.Pass}
+	answered := 0
+	for _, d := range h.Meta.Domains {
+		for _, scheme := range []string{"https", "http"} {
+			c := per[key(d.Name, scheme)]
+			if c == nil {
+				continue
+			}
+			switch {
+			case c.tried == 0:
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s: no request was sent", scheme, d.Name))
+			case c.answered == 0:
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s did not answer any of %d requests: %s", scheme, d.Name, c.tried, plainReason(c.firstErr)))
+			default:
+				answered++
+			}
+		}
+	}
+	if len(inv.Evidence) > 0 {
+		inv.Verdict = reports.Fail
+		inv.Summary = fmt.Sprintf("%d of %d public URLs never answered: the deployment could not be judged there", len(inv.Evidence), len(inv.Evidence)+answered)
+		return inv
+	}
+	inv.Summary = fmt.Sprintf("all %d public URLs answered", answered)
+	return inv
+}

@@ -41,8 +41,12 @@ type Config struct {
 	Broken   Broken
 	// TLS maps tenant → certificate. When set, Start serves HTTPS and every
 	// listener serves the certificate of its Bind's tenant (no offloading).
-	TLS    map[string]tls.Certificate
-	Logger *slog.Logger // nil: discard
+	TLS map[string]tls.Certificate
+	// ProxyProtocol makes every listener require a PROXY protocol v1 or v2
+	// header (a passthrough balancer sends it): the provider then sees the
+	// client's address instead of the balancer's.
+	ProxyProtocol bool
+	Logger        *slog.Logger // nil: discard
 	// HTTPClient talks to the clearing endpoints; nil: a private transport.
 	HTTPClient *http.Client
 }
@@ -111,6 +115,9 @@ func New(cfg Config) (*Provider, error) {
 	p.srv = newServer("provider "+cfg.ID, p.log, p.h)
 	if cfg.TLS != nil {
 		p.srv.tlsFor = p.TLSConfig
+	}
+	if cfg.ProxyProtocol {
+		p.srv.proxyProtocol = true
 	}
 	return p, nil
 }

@@ -48,6 +48,8 @@ type server struct {
 	log     *slog.Logger
 	handler http.Handler
 	tlsFor  func(b Bind) (*tls.Config, error) // nil: plain HTTP
+	// proxyProtocol requires a PROXY v1/v2 header on every connection.
+	proxyProtocol bool
 
 	mu      sync.Mutex
 	binds   []Bind // actual addresses of the last Start, for a restart
@@ -208,6 +210,9 @@ func (s *server) Start(ctx context.Context, binds ...Bind) error {
 		ln, err := lc.Listen(ctx, "tcp", b.Addr)
 		if err != nil {
 			return fail(fmt.Errorf("start %s: listen on %s: %w", s.name, b.Addr, err))
+		}
+		if s.proxyProtocol {
+			ln = proxyListener{ln}
 		}
 		if cfg != nil {
 			ln = tls.NewListener(ln, cfg)

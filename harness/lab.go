@@ -250,6 +250,7 @@ func (l *Lab) startProviders(ctx context.Context) error {
 			Logger:          l.log.With("provider", pp.ID),
 		}
 		if l.opts.Mode == ModePassthrough {
+			cfg.ProxyProtocol = true // the balancer sends PROXY v2
 			cfg.TLS = map[string]tls.Certificate{}
 			for _, d := range l.opts.Plan.Domains {
 				leaf, err := l.leafFor(d.Name)

@@ -24,6 +24,9 @@ type sqlCore struct {
 	addr func(ctx context.Context, s Side) (string, error)
 	// masterOf says where side s's replica connects to reach the other side.
 	masterOf func(s Side) (host string, port int)
+	// open, when set, opens the admin handle of a side (external pairs
+	// bring their own DSNs); otherwise root at addr.
+	open func(s Side) (*sql.DB, error)
 
 	mu  sync.Mutex
 	dbs [2]*sql.DB
@@ -57,7 +60,12 @@ func (c *sqlCore) admin(ctx context.Context, s Side) (*sql.DB, error) {
 	if c.dbs[s] != nil {
 		c.dbs[s].Close()
 	}
-	db, err := sql.Open("mysql", dsn("root", c.cfg.RootPassword, addr, ""))
+	var db *sql.DB
+	if c.open != nil {
+		db, err = c.open(s)
+	} else {
+		db, err = sql.Open("mysql", dsn("root", c.cfg.RootPassword, addr, ""))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open admin connection to side %s: %w", s, err)
 	}

@@ -66,20 +66,24 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 	}
 	toks = radixSort(toks)
 	var leaks [][2]int32 // first receiver, other receiver
+	var firsts []int32   // first receiver of each distinct token in a run
 	for lo := 0; lo < len(toks); {
 		hi := lo + 1
 		for hi < len(toks) && toks[hi].hash == toks[lo].hash {
 			hi++
 		}
-		// Usually one token per hash; within a run, report each receiver
-		// that differs in user from the first receiver of the same token.
-		for i := lo; i < hi; i++ {
-			a := &h.Requests[toks[i].req]
-			for j := i + 1; j < hi; j++ {
-				b := &h.Requests[toks[j].req]
-				if a.TokenReceived == b.TokenReceived && a.User != b.User {
-					leaks = append(leaks, [2]int32{toks[i].req, toks[j].req})
-				}
+		// Usually one token per hash. A broken provider may hand one token
+		// to everyone, so stay linear: compare each receiver with the first
+		// receiver of its token (the run keeps request order).
+		firsts = firsts[:0]
+		for _, t := range toks[lo:hi] {
+			r := &h.Requests[t.req]
+			k := slices.IndexFunc(firsts, func(f int32) bool { return h.Requests[f].TokenReceived == r.TokenReceived })
+			switch {
+			case k < 0:
+				firsts = append(firsts, t.req)
+			case h.Requests[firsts[k]].User != r.User:
+				leaks = append(leaks, [2]int32{firsts[k], t.req})
 			}
 		}
 		lo = hi
@@ -93,7 +97,7 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 		}
 	}
 	if ev.count() > 0 {
-		return fail(&ev, "%d responses carried another user's session", ev.count())
+		return fail(&ev, "%d responses broke session isolation (another user's session, a token handed to two users, or an outdated token accepted)", ev.count())
 	}
 	return pass("%d session facts checked: every response carried the requesting user's own session", checked)
 }

@@ -320,6 +320,15 @@ func TestHostOnly(t *testing.T) {
 	}
 }
 
+func TestCookieIsolationOneTokenForAllIsLinear(t *testing.T) {
+	var reqs []history.Request
+	for i := range 50_000 {
+		reqs = append(reqs, rq(float64(i)/1000, fmt.Sprintf("u%d", i%100+1), "p1", 200, tok("", "constant")))
+	}
+	runCases(t, []tcase{{"constant token", CookieIsolation{}, hist(reqs...), reports.Fail,
+		[]string{"token constant given to u1 at +0.000s and to u2", "and 49495 more"}}})
+}
+
 func TestRadixSort(t *testing.T) {
 	in := []issued{{5, 0}, {1 << 40, 1}, {5, 2}, {0, 3}, {1<<63 + 7, 4}, {1 << 20, 5}}
 	got := radixSort(slices.Clone(in))

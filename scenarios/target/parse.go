@@ -549,7 +549,7 @@ func (p *parser) database(f field) error {
 		// Errors never quote the DSN: it carries a password.
 		cfg, perr := mysql.ParseDSN(dsn)
 		if perr != nil {
-			return w.errf(sf.val, "database."+side.key, "not a valid DSN (%v); want user:password@tcp(host:3306)/database", perr)
+			return w.errf(sf.val, "database."+side.key, "not a valid DSN (%s); want user:password@tcp(host:3306)/database", dsnSecretFree(dsn, perr.Error()))
 		}
 		if cfg.DBName == "" {
 			return w.errf(sf.val, "database."+side.key, "the DSN names no database; want user:password@tcp(host:3306)/database")
@@ -677,4 +677,17 @@ func (p *parser) stop(m map[string]field) error {
 		}
 	}
 	return nil
+}
+
+// dsnSecretFree removes what may be the password of a DSN that did not
+// parse (the text between the first ':' and the last '@') from msg.
+func dsnSecretFree(dsn, msg string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	colon := strings.IndexByte(dsn, ':')
+	if at > 0 && colon >= 0 && colon < at {
+		if pw := dsn[colon+1 : at]; pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "***")
+		}
+	}
+	return msg
 }

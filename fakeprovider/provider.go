@@ -23,6 +23,9 @@ type Broken struct {
 	OldTokensValid     bool // rotation happens, but any earlier token of the session is still accepted
 	NoProviderHeader   bool // X-Regify-Provider is missing
 	HealthIgnoresStore bool // /health answers 200 even when the database is gone
+	// SingleClearing uses only the first clearing endpoint (no redundant
+	// clearing connection) and acknowledges a send whose clearing failed.
+	SingleClearing bool
 }
 
 // Config configures one provider.

@@ -246,6 +246,15 @@ func TestBrokenModes(t *testing.T) {
 		assert.Empty(t, rec.Header().Get(HeaderProvider))
 		assert.Equal(t, "abc.test", rec.Header().Get(HeaderTenant))
 	})
+	t.Run("SingleClearing", func(t *testing.T) {
+		first, second := startClearing(t, "c1"), startClearing(t, "c2")
+		first.SetFailing(true)
+		p := newTestProvider(t, Config{Clearing: []string{first.URL(), second.URL()}, Broken: Broken{SingleClearing: true}})
+		u := newUser(t, p.Handler(), "abc.test", "alice")
+		u.login()
+		require.Equal(t, http.StatusCreated, u.send("m1", "hi").Code, "acknowledged although uncleared")
+		assert.Zero(t, second.Counts()[MessageKey("abc.test", "m1")], "no failover to the redundant clearing")
+	})
 	t.Run("HealthIgnoresStore", func(t *testing.T) {
 		store := NewMemoryStore()
 		p := newTestProvider(t, Config{Store: store, Broken: Broken{HealthIgnoresStore: true}})

@@ -59,6 +59,13 @@ func (p *Provider) send(w http.ResponseWriter, r *http.Request, s Session) {
 	}
 	by, err := p.clear(r.Context(), m)
 	p.log.Debug("cleared", "tenant", m.Tenant, "id", m.ID, "clearing", by, "err", err)
+	if err != nil && p.cfg.Broken.SingleClearing {
+		// Broken on purpose: acknowledged as if it were queued for a
+		// clearing that never comes.
+		p.log.Debug("clearing failed, acknowledged anyway (broken)", "tenant", m.Tenant, "id", m.ID, "err", err)
+		writeJSON(w, http.StatusCreated, m)
+		return
+	}
 	if err != nil {
 		p.log.Debug("clearing failed", "tenant", m.Tenant, "id", m.ID, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, errBody("clearing unavailable; the message is stored, retry the send"))
@@ -118,7 +125,11 @@ func (p *Provider) clear(ctx context.Context, m Message) (string, error) {
 		return "", fmt.Errorf("encode clearing of %s/%s: %w", m.Tenant, m.ID, err)
 	}
 	var errs []error
-	for _, base := range p.cfg.Clearing {
+	endpoints := p.cfg.Clearing
+	if p.cfg.Broken.SingleClearing {
+		endpoints = endpoints[:1]
+	}
+	for _, base := range endpoints {
 		if err := p.clearOnce(ctx, base, body); err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {

@@ -87,6 +87,17 @@ func NegOldTokensValid() Scenario {
 		func(o *harness.Options) { o.Provider.OldTokensValid = true }, check.NameCookieIsolation)
 }
 
+// NegSingleClearing: no redundant clearing connection, and sends are
+// acknowledged although their clearing failed.
+func NegSingleClearing() Scenario {
+	s := negative("neg-single-clearing", "Broken on purpose: providers use only clearing service 1 and acknowledge messages whose clearing failed; clearing link 1 is cut.",
+		func(o *harness.Options) { o.Provider.SingleClearing = true }, check.NameClearing)
+	s.Duration = 5 * time.Second
+	s.Faults = []Step{{At: 1500 * time.Millisecond, For: 2 * time.Second,
+		Make: func(l faults.Lab) faults.Fault { return faults.ClearingCut{Lab: l, Clearing: 0} }}}
+	return s
+}
+
 // NegStoppedReplication: master B never applies master A's writes.
 func NegStoppedReplication() Scenario {
 	s := negative("neg-stopped-replication", "Broken on purpose: replication into master B is stopped for the whole run.",

@@ -94,6 +94,7 @@ func Catalogue() []Spec {
 		NegNoHealthChecks,
 		NegNonRotatingCookie,
 		NegOldTokensValid,
+		NegSingleClearing,
 		NegStoppedReplication,
 		NegReplicationLag,
 		NegEqualAutoIncrement,

@@ -76,6 +76,10 @@ func (CookieIsolation) Check(h *history.History) reports.Invariant {
 		// to everyone, so stay linear: compare each receiver with the first
 		// receiver of its token (the run keeps request order).
 		firsts = firsts[:0]
+		if hi-lo == 1 {
+			lo = hi
+			continue
+		}
 		for _, t := range toks[lo:hi] {
 			r := &h.Requests[t.req]
 			k := slices.IndexFunc(firsts, func(f int32) bool { return h.Requests[f].TokenReceived == r.TokenReceived })

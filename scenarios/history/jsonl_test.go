@@ -127,7 +127,11 @@ func TestRecorderStreamAfterRecords(t *testing.T) {
 	rec.Fault(Fault{Name: "f"})
 	var buf bytes.Buffer
 	require.NoError(t, rec.StreamTo(&buf))
+	snap := rec.History()
 	rec.Add(Request{Op: OpInbox})
+	require.NoError(t, rec.Recovered(1, t0, "x"))
+	assert.Len(t, snap.Requests, 1, "a snapshot does not grow")
+	assert.True(t, snap.Faults[0].Recovered.IsZero(), "a snapshot's faults do not change")
 	require.NoError(t, rec.Flush())
 	got, err := Read(&buf)
 	require.NoError(t, err)

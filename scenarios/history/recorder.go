@@ -147,13 +147,16 @@ func (r *Recorder) Len() int {
 	return len(r.h.Requests)
 }
 
-// History returns a copy of everything recorded so far, requests in Seq
-// order. Later records do not change the copy.
+// History returns everything recorded so far, requests in Seq order. Later
+// records do not change it. The requests are shared with the recorder, not
+// copied (a long run holds millions): treat them as read-only.
 func (r *Recorder) History() *History {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.h
-	h.Requests = slices.Clone(r.h.Requests)
+	// Add only appends past len, so a clipped slice never sees later records;
+	// faults are copied because Recovered changes them in place.
+	h.Requests = slices.Clip(r.h.Requests)
 	h.Faults = slices.Clone(r.h.Faults)
 	return &h
 }

@@ -20,7 +20,7 @@ func ConflictingWrites() Scenario {
 		Description:   "During a replication cut the same message id is written on master A (via provider 1) and master B (via provider 2); after the heal the conflict must be detected.",
 		NeedsDatabase: true,
 		Negative:      true,
-		ExpectFail:    []string{check.NameReplicationHealth},
+		ExpectFail:    []string{check.NameReplicationHealth, check.NameReplicationConvergence},
 		Duration:      6 * time.Second,
 		ConvergeBound: 3 * time.Second,
 		Drill:         conflictingWrites,

@@ -45,6 +45,7 @@ type listenerState struct {
 	ln   net.Listener
 	tls  *tls.Config
 	pool *pool
+	h2   http.Handler // for HTTP/2 clients of an https listener
 }
 
 // trackedConn is a client connection the drain logic can see and close.
@@ -136,6 +137,7 @@ func (bl *Balancer) Start(ctx context.Context) error {
 		st := &listenerState{cfg: l, ln: ln, pool: bl.pools[l.Pool]}
 		if l.Mode == ModeHTTPS {
 			st.tls = bl.tlsConfig(l)
+			st.h2 = bl.h2Handler(st, "https")
 		}
 		bl.listeners = append(bl.listeners, st)
 	}
@@ -184,7 +186,7 @@ func (bl *Balancer) Start(ctx context.Context) error {
 
 func (bl *Balancer) sweepLoop(ctx context.Context) {
 	every := bl.cfg.Persistence.IdleTimeout / 2
-	every = min(max(every, 100*time.Millisecond), time.Minute)
+	every = min(max(every, 100*time.Millisecond), maxIdleAge)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -194,6 +196,9 @@ func (bl *Balancer) sweepLoop(ctx context.Context) {
 		case now := <-t.C:
 			for _, p := range bl.order {
 				p.aff.sweep(now)
+				for _, b := range p.backends {
+					b.idle.purge(now, false)
+				}
 			}
 		}
 	}
@@ -361,6 +366,11 @@ func (bl *Balancer) Shutdown(ctx context.Context) error {
 	bl.connWG.Wait()
 	bl.bgDone.Wait()
 	bl.transport.CloseIdleConnections()
+	for _, p := range bl.order {
+		for _, b := range p.backends {
+			b.idle.purge(time.Now(), true)
+		}
+	}
 	bl.log.Info("lb stopped")
 	return err
 }

@@ -301,3 +301,39 @@ func TestAdminEndpoint(t *testing.T) {
 	assert.Equal(t, p1.addr, s.Pools[0].Backends[0].Address)
 	assert.EqualValues(t, 2, s.Pools[0].Backends[0].Served+s.Pools[0].Backends[1].Served)
 }
+
+// TestBackendConnectionReuse: a client that opens a connection per request
+// reuses a parked backend connection, and a parked connection the backend
+// closed meanwhile (restart) costs the client nothing: the body-less request
+// is retried on a new connection.
+func TestBackendConnectionReuse(t *testing.T) {
+	c := newCerts(t)
+	p1 := startBackend(t, "p1-abc")
+	cfg := labConfig(c, []*testBackend{p1}, []*testBackend{p1})
+	cfg.HealthCheck.Interval = time.Minute // keep checks out of the way
+	bl := startLB(t, cfg)
+	get := func(src string) seen {
+		cl := client(c, src, bl.Addrs()[0].String(), false)
+		defer cl.CloseIdleConnections()
+		s, resp := getSeen(t, cl, "https://abc.test/")
+		require.Equal(t, 200, resp.StatusCode)
+		return s
+	}
+	first := get("127.0.10.1")
+	eventually(t, 5*time.Second, func() bool { return idleCount(bl, "abc", 0) == 1 }, "backend connection parked")
+	second := get("127.0.10.2")
+	assert.Equal(t, first.Remote, second.Remote, "the second client reused the parked backend connection")
+
+	eventually(t, 5*time.Second, func() bool { return idleCount(bl, "abc", 0) == 1 }, "parked again")
+	p1.stop()
+	p1.revive()
+	third := get("127.0.10.3")
+	assert.NotEqual(t, first.Remote, third.Remote, "a new backend connection after the restart")
+}
+
+func idleCount(bl *Balancer, pool string, backend int) int {
+	b := bl.pools[pool].backends[backend]
+	b.idle.mu.Lock()
+	defer b.idle.mu.Unlock()
+	return len(b.idle.conns)
+}

@@ -21,6 +21,7 @@ type backend struct {
 	lastErr   string
 	changed   time.Time
 	served    atomic.Uint64
+	idle      idlePool
 }
 
 // pool is one tenant's set of backends and its affinity table.

@@ -103,7 +103,7 @@ func (bl *Balancer) serveHTTP1(st *listenerState, tc *trackedConn, c net.Conn, p
 	h.req = headPool.Get().(*head)
 	h.resp = headPool.Get().(*head)
 	defer func() {
-		h.dropBackend()
+		h.releaseBackend()
 		putReader(h.br)
 		putWriter(h.bw)
 		headPool.Put(h.req)
@@ -199,6 +199,7 @@ func (h *h1conn) serveOne() bool {
 		}
 	}
 	avoid := -1
+	freshOnly := false
 	for attempt := 0; ; attempt++ {
 		be, setCookie := h.st.pool.pick(h.client, ri.cookie, avoid)
 		if be == nil {
@@ -206,7 +207,7 @@ func (h *h1conn) serveOne() bool {
 			h.errorResponse(503, "no healthy backend")
 			return false
 		}
-		if err := h.useBackend(be); err != nil {
+		if err := h.useBackend(be, !hasBody && !freshOnly); err != nil {
 			if !bl.cfg.Broken.NoHealthChecks {
 				be.markResult(false, err.Error(), bl.cfg.HealthCheck.Rise, bl.cfg.HealthCheck.Fall, true)
 			}
@@ -234,7 +235,11 @@ func (h *h1conn) serveOne() bool {
 		h.dropBackend()
 		var fe *forwardError
 		if errors.As(err, &fe) && fe.beforeResponse && reused && !hasBody && attempt < 2 {
-			continue // a stale keep-alive connection: retry once on a fresh one
+			// A stale keep-alive connection: the backend closed it (or
+			// restarted, so its parked ones are stale too). Retry on a new one.
+			be.idle.purge(time.Now(), true)
+			freshOnly = true
+			continue
 		}
 		bl.log.Debug("forward failed", "client", h.ip, "backend", be.Name, "err", err)
 		if errors.As(err, &fe) && fe.beforeResponse && !fe.clientSide {
@@ -359,12 +364,21 @@ func cookieValue(v []byte, name string) string {
 	return ""
 }
 
-// useBackend makes sure bc is an open connection to be.
-func (h *h1conn) useBackend(be *backend) error {
+// useBackend makes sure bc is an open connection to be: the one this client
+// connection already has, a parked one (pooled allowed), or a new one.
+func (h *h1conn) useBackend(be *backend, pooled bool) error {
 	if h.bc != nil && h.be == be {
 		return nil
 	}
-	h.dropBackend()
+	h.releaseBackend()
+	if pooled {
+		if ic, ok := be.idle.take(time.Now()); ok {
+			h.be, h.bc, h.bbr, h.bbw = be, ic.c, ic.br, ic.bw
+			h.tc.setPeer(ic.c)
+			h.reused = true
+			return nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.bl.cfg.Timeouts.Connect)
 	defer cancel()
 	var d net.Dialer
@@ -378,6 +392,24 @@ func (h *h1conn) useBackend(be *backend) error {
 	h.bbw = getWriter(c)
 	h.reused = false
 	return nil
+}
+
+// releaseBackend parks the backend connection for other clients when it is
+// between responses and its backend is up; otherwise it is closed. Every
+// failed exchange drops the connection first, so one still held is clean.
+func (h *h1conn) releaseBackend() {
+	if h.bc == nil {
+		return
+	}
+	if h.reused && h.be.up.Load() && !h.bl.draining.Load() {
+		h.bc.SetDeadline(time.Time{})
+		if h.be.idle.put(idleConn{c: h.bc, br: h.bbr, bw: h.bbw, since: time.Now()}) {
+			h.tc.setPeer(nil)
+			h.bc, h.be, h.bbr, h.bbw = nil, nil, nil, nil
+			return
+		}
+	}
+	h.dropBackend()
 }
 
 func (h *h1conn) dropBackend() {

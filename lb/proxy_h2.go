@@ -17,7 +17,7 @@ import (
 // ReverseProxy: the lean path is for HTTP/1.1, where the load is.
 
 func (bl *Balancer) serveH2(st *listenerState, tc *trackedConn, c *tls.Conn) {
-	bl.h2.ServeConn(c, &http2.ServeConnOpts{BaseConfig: bl.h2base, Handler: bl.h2Handler(st, "https")})
+	bl.h2.ServeConn(c, &http2.ServeConnOpts{BaseConfig: bl.h2base, Handler: st.h2})
 }
 
 func (bl *Balancer) h2Handler(st *listenerState, proto string) http.Handler {

@@ -146,6 +146,11 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 		if err := rec.StreamTo(f); err != nil {
 			return res, fmt.Errorf("stream history: %w", err)
 		}
+		// Whatever happens, what was recorded reaches the file; while the
+		// run goes it is flushed every second so a crash loses little.
+		defer func() { _ = rec.Flush() }()
+		stopFlush := flushEvery(rec, time.Second)
+		defer stopFlush()
 	}
 
 	lcfg := load.Config{
@@ -236,6 +241,26 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 	res.Report.Faults = check.FaultWindows(h)
 	res.Report.Measures = final.Measures
 	return res, nil
+}
+
+// flushEvery flushes the recorder's stream until the returned func is called.
+func flushEvery(rec *history.Recorder, d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = rec.Flush()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func pick(run, scenario, def int) int {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -161,6 +160,12 @@ func (s *syncBuffer) String() string {
 // pid, SIGTERM then SIGKILL) when the test ends. The returned channel is
 // closed when the process exits.
 func startProcess(t *testing.T, name string, args ...string) <-chan struct{} {
+	_, exited := startProcessPID(t, name, args...)
+	return exited
+}
+
+// startProcessPID is startProcess that also returns the pid.
+func startProcessPID(t *testing.T, name string, args ...string) (int, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	out := &syncBuffer{}
@@ -181,7 +186,7 @@ func startProcess(t *testing.T, name string, args ...string) <-chan struct{} {
 			t.Logf("%s output:\n%s", filepath.Base(name), out.String())
 		}
 	})
-	return exited
+	return cmd.Process.Pid, exited
 }
 
 // waitReady waits until both public names answer GET /health over https
@@ -295,5 +300,3 @@ func logScenario(t *testing.T, sc *reports.Scenario) {
 		}
 	}
 }
-
-var errSkip = errors.New("skip")

@@ -126,4 +126,3 @@ stop:
 	assert.Less(t, f.Recovered.Sub(f.Injected), 4*time.Second, "recovered only after the hold, not at the breach")
 	assert.NotEqual(t, reports.Fail, findVerdict(t, sc, NameReachability).Verdict)
 }
-

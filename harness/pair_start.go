@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -26,8 +27,25 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 	if o.EqualAutoIncrement {
 		cfg.AutoIncrementOffset = [2]int{1, 1}
 	}
+	backend := o.Backend
+	if backend == "" && o.Image == "" {
+		// Docker is the default; without it the lab still runs, on two
+		// local mariadbd processes. An explicit "docker" (or an image to
+		// run) fails instead.
+		cli, err := images.NewDockerClient(ctx)
+		switch {
+		case errors.Is(err, images.ErrNoDocker):
+			log.Warn("Docker is not reachable: falling back to the process database backend (two local mariadbd processes)", "cause", err)
+			backend = BackendProcess
+		case err != nil:
+			return nil, err
+		default:
+			cli.Close()
+			backend = BackendDocker
+		}
+	}
 	var p mariadb.Pair
-	switch o.Backend {
+	switch backend {
 	case "", BackendDocker:
 		PrepareEnv()
 		image, err := images.EnsureMariaDB(ctx, images.MariaDBOptions{Image: o.Image, Log: log})

@@ -18,6 +18,9 @@ const dbRounds = 3
 // bound, since live traffic may be in flight). Problems become fields of the
 // state (an unreachable side, a failed sample), never an error.
 func readDatabase(ctx context.Context, d *Database, runID string, log *slog.Logger) (*history.DBState, []history.LagSample) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	sides, err := openSides(d)
 	state := &history.DBState{}
 	if err != nil {

@@ -79,6 +79,7 @@ func Check(ctx context.Context, d *Deployment, opts Options) (*reports.Report, e
 		sc := reports.Scenario{Name: name, Description: desc, Started: time.Now(), Topology: topology(d, opts.Users)}
 		err := body(ctx, &sc)
 		sc.Ended = time.Now()
+		sc.Verdict = provisional(sc.Invariants)
 		if err != nil {
 			sc.Error = redactText(d, err.Error())
 			sc.Verdict = reports.Error
@@ -329,4 +330,19 @@ func goVersion() string {
 		return bi.GoVersion
 	}
 	return ""
+}
+
+// provisional is a scenario's verdict for the progress line; Report.Finish
+// computes the final one.
+func provisional(invs []reports.Invariant) reports.Verdict {
+	v := reports.Skip
+	for _, inv := range invs {
+		switch inv.Verdict {
+		case reports.Fail:
+			return reports.Fail
+		case reports.Pass:
+			v = reports.Pass
+		}
+	}
+	return v
 }

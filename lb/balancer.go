@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,8 @@ type listenerState struct {
 	tls  *tls.Config
 	pool *pool
 	h2   http.Handler // for HTTP/2 clients of an https listener
+	// portSuffix is ":8443" for redirects to a non-default https port.
+	portSuffix string
 }
 
 // trackedConn is a client connection the drain logic can see and close.
@@ -135,6 +138,9 @@ func (bl *Balancer) Start(ctx context.Context) error {
 		}
 		opened = append(opened, ln)
 		st := &listenerState{cfg: l, ln: ln, pool: bl.pools[l.Pool]}
+		if l.RedirectPort != 0 && l.RedirectPort != 443 {
+			st.portSuffix = ":" + strconv.Itoa(l.RedirectPort)
+		}
 		if l.Mode == ModeHTTPS {
 			st.tls = bl.tlsConfig(l)
 			st.h2 = bl.h2Handler(st, "https")

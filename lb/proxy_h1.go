@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -659,8 +658,14 @@ func (h *h1conn) writeForwarded(w *bufio.Writer, ri *reqInfo) {
 		w.WriteString(h.ip)
 	}
 	if ri.host != nil {
-		w.WriteString(";host=")
-		w.WriteString(strconv.Quote(string(ri.host)))
+		w.WriteString(";host=\"")
+		for _, c := range ri.host { // RFC 7230 quoted-string
+			if c == '"' || c == '\\' {
+				w.WriteByte('\\')
+			}
+			w.WriteByte(c)
+		}
+		w.WriteByte('"')
 	}
 	if !broken {
 		w.WriteString(";proto=")
@@ -685,14 +690,7 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 		return clientErr(fmt.Errorf("send response body: %w", err), false)
 	}
 	if !chunked {
-		m, err := io.CopyN(w, r, n)
-		if err != nil {
-			if m < n && (errors.Is(err, io.EOF) || r.Buffered() == 0) {
-				return rerr(err)
-			}
-			return werr(err)
-		}
-		return nil
+		return copyN(w, r, n, rerr, werr)
 	}
 	for {
 		line, err := r.ReadSlice('\n')
@@ -720,8 +718,8 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 				}
 			}
 		}
-		if _, err := io.CopyN(w, r, size); err != nil {
-			return rerr(err)
+		if err := copyN(w, r, size, rerr, werr); err != nil {
+			return err
 		}
 		crlf, err := r.ReadSlice('\n')
 		if err != nil || len(trimCRLF(crlf)) != 0 {
@@ -734,6 +732,29 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 			}
 		}
 	}
+}
+
+// copyN moves exactly n bytes from r to w through r's buffer (io.CopyN
+// would allocate a LimitReader per body).
+func copyN(w *bufio.Writer, r *bufio.Reader, n int64, rerr, werr func(error) error) error {
+	for n > 0 {
+		if r.Buffered() == 0 {
+			if _, err := r.Peek(1); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return rerr(err)
+			}
+		}
+		k := int(min(int64(r.Buffered()), n))
+		b, _ := r.Peek(k)
+		if _, err := w.Write(b); err != nil {
+			return werr(err)
+		}
+		r.Discard(k)
+		n -= int64(k)
+	}
+	return nil
 }
 
 // discardBody reads a request body away so an error answer can be read.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"strconv"
 )
 
 // The redirect listener: every plain-HTTP request gets a redirect to the same
@@ -60,10 +59,7 @@ func (h *h1conn) redirectOne() bool {
 		w.WriteString("HTTP/1.1 308 Permanent Redirect\r\nLocation: https://")
 	}
 	w.Write(host)
-	if l.RedirectPort != 0 && l.RedirectPort != 443 {
-		w.WriteByte(':')
-		w.WriteString(strconv.Itoa(l.RedirectPort))
-	}
+	w.WriteString(h.st.portSuffix)
 	w.Write(target)
 	// A body is never read: close after answering so it is not taken for the next request.
 	keep := !ri.closeAfter && !ri.chunked && ri.contentLength <= 0 && !bl.draining.Load()

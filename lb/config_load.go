@@ -41,8 +41,9 @@ func ParseConfig(data []byte, baseDir string) (Config, error) {
 			return Config{}, &ConfigError{Field: "listeners", Err: errors.New("config file is empty")}
 		}
 		ce := yamlError(err)
-		if ce.Field == "(file)" && ce.Line > 0 {
-			if f := fieldAtLine(&root, ce.Line, ""); f != "" {
+		if ce.Line > 0 {
+			// Name the field by its full path (listeners[1].nmae), not just its key.
+			if f := fieldAtLine(&root, ce.Line, ""); f != "" && (ce.Field == "(file)" || strings.HasSuffix(f, "."+ce.Field) || f == ce.Field) {
 				ce.Field = f
 			}
 		}

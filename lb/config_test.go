@@ -53,6 +53,9 @@ func TestLoadConfigErrorsNameTheField(t *testing.T) {
 		wantLine  bool
 	}{
 		{"unknown field", func(s string) string { return strings.Replace(s, "max_header_bytes:", "max_headr_bytes:", 1) }, "max_headr_bytes", true},
+		{"unknown nested field", func(s string) string {
+			return strings.Replace(s, "redirect_port: 8443       #", "redirect_prt: 8443       #", 1)
+		}, "listeners[2].redirect_prt", true},
 		{"bad listener address", func(s string) string { return strings.Replace(s, "127.0.1.2:8443", "127.0.1.2", 1) }, "listeners[1].address", true},
 		{"bad mode", func(s string) string { return strings.Replace(s, "mode: https", "mode: tls", 1) }, "listeners[0].mode", true},
 		{"unknown pool", func(s string) string { return strings.Replace(s, "pool: def", "pool: ghi", 1) }, "listeners[1].pool", true},

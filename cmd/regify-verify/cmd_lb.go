@@ -18,18 +18,18 @@ func cmdLB(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *config == "" {
-		return usageError{errors.New("lb: --config is required (see examples/lb/lb.yaml)")}
+		return usageError{errors.New("--config is required (see examples/lb/lb.yaml)")}
 	}
 	cfg, err := lb.LoadConfig(*config)
 	if err != nil {
-		return usageError{fmt.Errorf("lb: %s: %w", *config, err)}
+		return usageError{fmt.Errorf("%s: %w", *config, err)}
 	}
 	b, err := lb.New(cfg, e.log)
 	if err != nil {
-		return usageError{fmt.Errorf("lb: %w", err)}
+		return usageError{err}
 	}
 	if err := b.Start(ctx); err != nil {
-		return usageError{fmt.Errorf("lb: %w", err)}
+		return usageError{err}
 	}
 	for i, a := range b.Addrs() {
 		fmt.Fprintf(e.stdout, "lb: %s (%s) listening on %s\n", cfg.Listeners[i].Name, cfg.Listeners[i].Mode, a)
@@ -41,7 +41,7 @@ func cmdLB(ctx context.Context, e *env, args []string) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *drain)
 	defer cancel()
 	if err := b.Shutdown(sctx); err != nil {
-		return fmt.Errorf("lb: drain: %w", err)
+		return fmt.Errorf("drain: %w", err)
 	}
 	return nil
 }

@@ -177,6 +177,9 @@ func (p *Process) Start(ctx context.Context, s Side) error {
 	if sv := p.server(s); sv != nil && !sv.exited() {
 		return nil
 	}
+	if _, err := p.Addr(ctx, s); err != nil || p.Dir() == "" {
+		return fmt.Errorf("start side %s: the pair is not up (call Up first)", s)
+	}
 	p.core.forget(s)
 	d := p.sideDir(s)
 	args := []string{"--defaults-file=" + filepath.Join(d, "my.cnf")}

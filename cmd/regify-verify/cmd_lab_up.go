@@ -20,7 +20,7 @@ func labUp(ctx context.Context, e *env, args []string) error {
 	database := fs.String("database", harness.DatabasePair, "memory (shared in-process store) or pair (MariaDB master-master)")
 	mode := fs.String("mode", harness.ModeOffload, "offload (TLS ends at the balancer) or passthrough (TLS ends at the providers)")
 	fixed := fs.Bool("fixed-ports", true, "listen on https :8443 and http :8080 of the public IPs (false: free ports)")
-	backend := fs.String("db-backend", harness.BackendDocker, "docker or process")
+	backend := fs.String("db-backend", "", "docker, process, or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one")
 	caFile := fs.String("ca", "", "write the lab's CA certificate here (default: <tmp>/regify-verify-lab-ca.pem)")
 	if err := parse(fs, args); err != nil {

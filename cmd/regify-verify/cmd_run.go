@@ -31,7 +31,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	users := fs.Int("users", 0, "simulated users, each from its own source IP (1-250); 0 keeps each scenario's own")
 	rate := fs.Int("rate", 0, "requests per second over all users; 0 keeps each scenario's own")
 	duration := fs.Duration("duration", 0, "load duration of each scenario; 0 keeps each scenario's own")
-	backend := fs.String("db-backend", harness.BackendDocker, "how the MariaDB pair runs: docker or process (two local mariadbd)")
+	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,7 +49,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *rate < 0 || *duration < 0 {
 		return usageError{errors.New("--rate and --duration must not be negative")}
 	}
-	if *backend != harness.BackendDocker && *backend != harness.BackendProcess {
+	if *backend != "" && *backend != harness.BackendDocker && *backend != harness.BackendProcess {
 		return usageError{fmt.Errorf("--db-backend %q: want docker or process", *backend)}
 	}
 	if *seed == 0 {

@@ -72,6 +72,19 @@ func startMariaPair(t *testing.T, offsets [2]int) *mariaPair {
 	require.NoError(t, err)
 	_, err = p.db[0].ExecContext(ctx, "INSERT INTO regify.messages (body) VALUES ('a'), ('b')")
 	require.NoError(t, err)
+	// Wait until the rows replicated to b: the test judges a settled pair.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		err := p.db[1].QueryRowContext(ctx, "SELECT COUNT(*) FROM regify.messages").Scan(&n)
+		if err == nil && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the test rows did not replicate to b within 30s: %v (%d rows)", err, n)
+		}
+		require.True(t, sleepCtx(ctx, 20*time.Millisecond))
+	}
 	for i := range 2 {
 		p.dsn[i] += "regify"
 	}

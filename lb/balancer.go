@@ -105,7 +105,10 @@ func New(cfg Config, logger *slog.Logger) (*Balancer, error) {
 		IdleConnTimeout:       cfg.Timeouts.Idle,
 		ResponseHeaderTimeout: cfg.Timeouts.Backend,
 	}
-	bl.h2base = &http.Server{ReadHeaderTimeout: cfg.Timeouts.ReadHeader, IdleTimeout: cfg.Timeouts.Idle, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	bl.h2base = &http.Server{
+		ReadHeaderTimeout: cfg.Timeouts.ReadHeader, IdleTimeout: cfg.Timeouts.Idle, MaxHeaderBytes: cfg.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 	bl.h2 = &http2.Server{IdleTimeout: cfg.Timeouts.Idle, MaxUploadBufferPerConnection: 1 << 20}
 	if err := http2.ConfigureServer(bl.h2base, bl.h2); err != nil {
 		return nil, fmt.Errorf("configure http2: %w", err)

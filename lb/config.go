@@ -223,6 +223,16 @@ func (c Config) withDefaults() Config {
 	if t.Backend == 0 {
 		t.Backend = 30 * time.Second
 	}
+	// A pool without a Host borrows the public name of a listener using it:
+	// providers pick the tenant by Host, so health checks need the name.
+	c.Pools = append([]Pool(nil), c.Pools...)
+	for i := range c.Pools {
+		for _, l := range c.Listeners {
+			if c.Pools[i].Host == "" && l.Pool == c.Pools[i].Name && l.Host != "" {
+				c.Pools[i].Host = l.Host
+			}
+		}
+	}
 	c.Listeners = append([]Listener(nil), c.Listeners...)
 	for i := range c.Listeners {
 		l := &c.Listeners[i]

@@ -44,6 +44,7 @@ type testBackend struct {
 	name      string
 	addr      string
 	unhealthy atomic.Bool
+	hang      atomic.Bool
 	mu        sync.Mutex
 	srv       *http.Server
 	hits      atomic.Int64
@@ -61,6 +62,10 @@ func startBackend(t *testing.T, name string) *testBackend {
 func (b *testBackend) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if b.hang.Load() { // accepts, never answers: only the check timeout notices
+			<-r.Context().Done()
+			return
+		}
 		if b.unhealthy.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -158,7 +163,7 @@ func newCerts(t *testing.T) *testCerts {
 // https abc, 1 https def, 2 redirect, and the given backends for abc and def.
 func labConfig(c *testCerts, abc, def []*testBackend) Config {
 	pool := func(name string, bs []*testBackend) Pool {
-		p := Pool{Name: name, Host: name + ".test"}
+		p := Pool{Name: name} // Host comes from the listeners
 		for _, b := range bs {
 			p.Backends = append(p.Backends, Backend{Name: b.name, Address: b.addr, Provider: b.name})
 		}

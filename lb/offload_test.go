@@ -1,10 +1,13 @@
 package lb
 
 import (
+	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,4 +200,38 @@ func TestRedirectRejectsBadHost(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("Location"))
 	_ = strings.TrimSpace
 	_ = time.Second
+}
+
+// syncBuffer is a log sink safe for the balancer's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAccessLogNamesTheBackend(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	for _, h2 := range []bool{false, true} {
+		var logs syncBuffer
+		cfg := labConfig(c, []*testBackend{b}, []*testBackend{b})
+		cfg.AccessLog = true
+		bl, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		require.NoError(t, err)
+		require.NoError(t, bl.Start(context.Background()))
+		getSeen(t, client(c, "127.0.10.9", bl.Addrs()[0].String(), h2), "https://abc.test/inbox")
+		require.NoError(t, bl.Shutdown(context.Background()))
+		assert.Regexp(t, `msg=request client=127\.0\.10\.9 .*status=200 backend=p1-abc provider=p1-abc`, logs.String())
+	}
 }

@@ -162,9 +162,11 @@ func TestActiveHealthCheckFailoverBound(t *testing.T) {
 	tests := []struct {
 		name string
 		hc   HealthCheck
+		hang bool // the check times out instead of failing fast
 	}{
-		{"interval 50ms fall 2", HealthCheck{Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond, Rise: 2, Fall: 2}},
-		{"interval 100ms fall 3", HealthCheck{Interval: 100 * time.Millisecond, Timeout: 50 * time.Millisecond, Rise: 1, Fall: 3}},
+		{"503, interval 50ms fall 2", HealthCheck{Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond, Rise: 2, Fall: 2}, false},
+		{"503, interval 100ms fall 3", HealthCheck{Interval: 100 * time.Millisecond, Timeout: 50 * time.Millisecond, Rise: 1, Fall: 3}, false},
+		{"hang, interval 100ms timeout 80ms fall 2", HealthCheck{Interval: 100 * time.Millisecond, Timeout: 80 * time.Millisecond, Rise: 1, Fall: 2}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,9 +182,14 @@ func TestActiveHealthCheckFailoverBound(t *testing.T) {
 				}
 			}
 			require.NotEmpty(t, src)
-			bound := time.Duration(tc.hc.Fall+1)*tc.hc.Interval + tc.hc.Timeout
+			// fall checks, the first within one interval, each up to the timeout.
+			bound := time.Duration(tc.hc.Fall)*(tc.hc.Interval+tc.hc.Timeout) + tc.hc.Interval
 			slack := 150 * time.Millisecond // scheduling on a shared 2-core machine
-			p1.unhealthy.Store(true)
+			if tc.hang {
+				p1.hang.Store(true)
+			} else {
+				p1.unhealthy.Store(true)
+			}
 			took := eventually(t, 10*bound, func() bool { return !backendUp(bl, "abc", "p1-abc") }, "p1 marked down")
 			t.Logf("marked down after %v (bound %v + slack %v)", took, bound, slack)
 			assert.LessOrEqual(t, took, bound+slack)

@@ -328,7 +328,9 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 		BackendHeader: "X-Regify-Backend",
 		HealthCheck: lb.HealthCheck{
 			Interval: l.opts.HealthInterval,
-			Timeout:  l.opts.HealthInterval,
+			// Twice the interval: a busy 2-core machine can hold a healthy
+			// provider's answer for a few hundred milliseconds.
+			Timeout: 2 * l.opts.HealthInterval,
 			Rise:     2,
 			Fall:     l.opts.HealthFall,
 		},

@@ -331,8 +331,8 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 			// Twice the interval: a busy 2-core machine can hold a healthy
 			// provider's answer for a few hundred milliseconds.
 			Timeout: 2 * l.opts.HealthInterval,
-			Rise:     2,
-			Fall:     l.opts.HealthFall,
+			Rise:    2,
+			Fall:    l.opts.HealthFall,
 		},
 		Timeouts: lb.Timeouts{Connect: time.Second, Backend: 5 * time.Second},
 		Broken:   l.opts.Balancer,

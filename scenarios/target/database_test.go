@@ -175,3 +175,26 @@ func assertNoHeartbeatTable(t *testing.T, p *mariaPair) {
 		assert.Zero(t, n, "heartbeat table left on side %s", sideName(i))
 	}
 }
+
+// The whole non-destructive check on the good HAProxy configuration over a
+// healthy pair: every invariant, HTTP and database, passes.
+func TestCheckHAProxyWithDatabase(t *testing.T) {
+	bin := lookBinary(t, haproxyBin, "haproxy")
+	p := startMariaPair(t, [2]int{1, 2})
+	rig := newRig(t)
+	cfg := rig.render(t, filepath.Join("..", "..", "examples", "haproxy", "good.cfg.tmpl"))
+	rig.waitReady(t, startProcess(t, bin, "-db", "-f", cfg))
+	d := rig.deployment(t, fmt.Sprintf("database:\n  a: %s\n  b: %s\n  tables: [messages]\n", p.dsn[0], p.dsn[1]))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Check(ctx, d, Options{Seed: 5, RunID: "withdb"})
+	require.NoError(t, err)
+	sc := &rep.Scenarios[0]
+	logScenario(t, sc)
+	assert.Empty(t, failing(sc))
+	v := verdicts(sc)
+	for _, name := range []string{check.NameReplicationLag, check.NameReplicationConvergence, check.NameAutoIncrement, check.NameReplicationHealth} {
+		assert.Equal(t, reports.Pass, v[name], name)
+	}
+	assertNoHeartbeatTable(t, p)
+}

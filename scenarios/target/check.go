@@ -130,14 +130,18 @@ func (o Options) complete(d *Deployment) (Options, error) {
 	case o.Duration < 0:
 		return o, fmt.Errorf("duration %s must not be negative", o.Duration)
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if n := len(d.Domains); n > 0 && o.Users%n == 0 && (o.Users/n)%2 == 0 {
+		o.Logger.Warn("every domain gets an even number of users: a round-robin balancer over two providers may look sticky; prefer an odd number per domain",
+			"users", o.Users, "domains", n)
+	}
 	if o.Seed == 0 {
 		o.Seed = time.Now().UnixNano() % 1_000_000
 	}
 	if o.RunID == "" {
 		o.RunID = fmt.Sprintf("rv%d", time.Now().Unix()%1_000_000)
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Bounds == nil {
 		b := check.DefaultBounds()

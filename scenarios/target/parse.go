@@ -491,7 +491,7 @@ func (p *parser) session(m map[string]field) error {
 
 func (p *parser) load(m map[string]field) error {
 	w := p.w
-	l := LoadProfile{Users: min(DefaultUsers, len(p.d.Clients.SourceIPs)), Rate: DefaultRate, Duration: DefaultDuration, Timeout: DefaultTimeout}
+	l := LoadProfile{Users: defaultUsers(len(p.d.Clients.SourceIPs), len(p.d.Domains)), Rate: DefaultRate, Duration: DefaultDuration, Timeout: DefaultTimeout}
 	defer func() { p.d.Load = l }()
 	if !present(m, "load") {
 		return nil
@@ -690,4 +690,33 @@ func dsnSecretFree(dsn, msg string) string {
 		}
 	}
 	return msg
+}
+
+// defaultUsers picks the number of users when the file does not: at most
+// DefaultUsers and one per source IP, preferring a count that gives every
+// domain an odd number of users. The load serves its users in a fixed
+// rotation; with an even number per domain, round robin over two providers
+// would hand each user the same provider every time and hide itself.
+func defaultUsers(ips, domains int) int {
+	limit := min(DefaultUsers, ips)
+	if domains < 1 {
+		return limit
+	}
+	for u := limit; u >= domains; u-- {
+		odd := true
+		for i := range domains {
+			n := u / domains
+			if i < u%domains {
+				n++
+			}
+			if n%2 == 0 {
+				odd = false
+				break
+			}
+		}
+		if odd {
+			return u
+		}
+	}
+	return limit
 }

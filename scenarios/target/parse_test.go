@@ -26,7 +26,7 @@ func TestParseGood(t *testing.T) {
 	assert.Equal(t, netip.MustParseAddr("127.0.10.17"), d.Clients.SourceIPs[4])
 	assert.Equal(t, "hunter2", d.Session.Password)
 	assert.Equal(t, DefaultLoginPath, d.Session.LoginPath)
-	assert.Equal(t, 7, d.Load.Users, "users default to at most one per source IP")
+	assert.Equal(t, 6, d.Load.Users, "users default to at most one per source IP, an odd number per domain")
 	require.NotNil(t, d.Database)
 	assert.Equal(t, []string{"messages", "regify.sessions"}, d.Database.Tables)
 	require.Len(t, d.Faults, 1)
@@ -43,6 +43,7 @@ func TestParseExample(t *testing.T) {
 	assert.Len(t, d.Clients.SourceIPs, 32)
 	assert.Equal(t, "from-env", d.Session.Password)
 	assert.Equal(t, 20*time.Second, d.Load.Duration)
+	assert.Equal(t, 14, d.Load.Users)
 }
 
 // TestParseBadCorpus: every malformed file gets one clear error that names
@@ -144,4 +145,18 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDefaultUsers(t *testing.T) {
+	tests := []struct{ ips, domains, want int }{
+		{ips: 32, domains: 2, want: 14}, // 7 + 7
+		{ips: 32, domains: 1, want: 15},
+		{ips: 32, domains: 3, want: 15}, // 5 + 5 + 5
+		{ips: 7, domains: 2, want: 6},
+		{ips: 1, domains: 2, want: 1},
+		{ips: 4, domains: 4, want: 4},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, defaultUsers(tc.ips, tc.domains), "%d IPs, %d domains", tc.ips, tc.domains)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -131,11 +130,6 @@ func (h *h1conn) waitRequest(first bool) bool {
 	wait := t.Idle
 	if first {
 		wait = t.ReadHeader
-	} else {
-		// Let the other connections run first: under load the next request
-		// has arrived by then, and the read below finds it without an
-		// EAGAIN round through the poller (one syscall less per request).
-		runtime.Gosched()
 	}
 	// A new connection is not idle: its first request is on the way (as
 	// net/http treats StateNew), so a drain waits for it.

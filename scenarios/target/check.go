@@ -133,8 +133,8 @@ func (o Options) complete(d *Deployment) (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if n := len(d.Domains); n > 0 && o.Users%n == 0 && (o.Users/n)%2 == 0 {
-		o.Logger.Warn("every domain gets an even number of users: a round-robin balancer over two providers may look sticky; prefer an odd number per domain",
+	if n := len(d.Domains); o.Users >= n && !oddPerDomain(o.Users, n) {
+		o.Logger.Warn("a domain gets an even number of users: a round-robin balancer over two providers may look sticky there; prefer an odd number per domain",
 			"users", o.Users, "domains", n)
 	}
 	if o.Seed == 0 {

@@ -703,20 +703,24 @@ func defaultUsers(ips, domains int) int {
 		return limit
 	}
 	for u := limit; u >= domains; u-- {
-		odd := true
-		for i := range domains {
-			n := u / domains
-			if i < u%domains {
-				n++
-			}
-			if n%2 == 0 {
-				odd = false
-				break
-			}
-		}
-		if odd {
+		if oddPerDomain(u, domains) {
 			return u
 		}
 	}
 	return limit
+}
+
+// oddPerDomain reports whether users spread over domains (user i belongs
+// to domain i % domains) gives every domain an odd number of users.
+func oddPerDomain(users, domains int) bool {
+	for i := range domains {
+		n := users / domains
+		if i < users%domains {
+			n++
+		}
+		if n%2 == 0 {
+			return false
+		}
+	}
+	return true
 }

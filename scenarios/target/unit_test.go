@@ -118,3 +118,16 @@ func TestAnnotateTLSExpiry(t *testing.T) {
 	assert.Contains(t, strings.Join(inv.Evidence, "\n"), "info: abc.test sends no HSTS header")
 	assert.Contains(t, strings.Join(inv.Evidence, "\n"), "info: def.test sends HSTS")
 }
+
+func TestProviderSinkBackendHeader(t *testing.T) {
+	rec := history.NewRecorder(history.Meta{})
+	win := newErrorWindow(StopCondition{MaxErrorRate: 0.5, Window: time.Second, MinRequests: 1})
+	providerSink{rec: rec, backend: true, extra: win}.Add(history.Request{User: "u1", Backend: "srv2", Status: 503})
+	providerSink{rec: rec}.Add(history.Request{User: "u1", Backend: "srv2", Provider: "p1", Status: 200})
+	h := rec.History()
+	require.Len(t, h.Requests, 2)
+	assert.Equal(t, "srv2", h.Requests[0].Provider, "X-Regify-Backend stands for the provider")
+	assert.Equal(t, "p1", h.Requests[1].Provider)
+	_, breached := win.breach()
+	assert.True(t, breached, "the stop condition saw the request")
+}

@@ -42,9 +42,9 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 			}
 		}
 	}()
-	rt := &router{ctx: ctx, users: users, idle: make(chan *user, len(users)), sink: sink, stats: cfg.Counters, log: cfg.Logger}
+	rt := &router{ctx: ctx, users: users, idle: newIdlePool(len(users), cfg.Seed), sink: sink, stats: cfg.Counters, log: cfg.Logger}
 	for _, u := range users {
-		rt.idle <- u
+		rt.idle.put(u)
 	}
 
 	workers := uint64(min(cfg.Users, 16))
@@ -138,10 +138,8 @@ func (r *router) targeter(ctx context.Context) vegeta.Targeter {
 		if ctx.Err() != nil {
 			return errStopped
 		}
-		var u *user
-		select {
-		case u = <-r.idle:
-		case <-ctx.Done():
+		u, ok := r.idle.take(ctx)
+		if !ok {
 			return errStopped
 		}
 		st := u.plan.next()

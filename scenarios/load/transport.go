@@ -60,7 +60,7 @@ func newUserTransport(cfg *Config, source netip.Addr) *http.Transport {
 type router struct {
 	ctx   context.Context // the run: cancelling it aborts requests in flight
 	users []*user
-	idle  chan *user
+	idle  *idlePool
 	sink  Sink
 	stats *Counters
 	log   *slog.Logger
@@ -73,7 +73,7 @@ func (r *router) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("load: request %s %s carries no valid %s header", req.Method, req.URL, UserHeader)
 	}
 	u := r.users[i]
-	defer func() { r.idle <- u }() // after the state is updated and recorded
+	defer r.idle.put(u) // after the state is updated and recorded
 	return r.roundTrip(u, req)
 }
 

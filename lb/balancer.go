@@ -92,6 +92,14 @@ func New(cfg Config, logger *slog.Logger) (*Balancer, error) {
 		bl.pools[p.Name] = pl
 		bl.order = append(bl.order, pl)
 	}
+	// A pool behind a passthrough listener speaks TLS (and expects the
+	// PROXY header the listener sends): its health checks must too.
+	for _, l := range cfg.Listeners {
+		if pl := bl.pools[l.Pool]; pl != nil && l.Mode == ModePassthrough {
+			pl.checkTLS = true
+			pl.checkProxy = l.ProxyProtocol
+		}
+	}
 	if len(cfg.Certificates) > 0 {
 		cs, err := newCertStore(cfg.Certificates)
 		if err != nil {

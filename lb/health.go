@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -49,6 +50,20 @@ func (bl *Balancer) checkOnce(ctx context.Context, b *backend) error {
 	if host == "" {
 		host = b.Address
 	}
+	if b.pool.checkProxy > 0 {
+		if _, err := c.Write(proxyLocalHeader(b.pool.checkProxy)); err != nil {
+			return fmt.Errorf("health check PROXY header: %w", err)
+		}
+	}
+	if b.pool.checkTLS {
+		// Like HAProxy's "check-ssl verify none": the check proves the
+		// provider answers over TLS; clients verify its certificate.
+		tc := tls.Client(c, &tls.Config{ServerName: hostOnly(host), InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("health check TLS handshake: %w", err)
+		}
+		c = tc
+	}
 	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: regify-lb-check\r\nConnection: close\r\n\r\n", hc.Path, host); err != nil {
 		return fmt.Errorf("health check send: %w", err)
 	}
@@ -64,4 +79,21 @@ func (bl *Balancer) checkOnce(ctx context.Context, b *backend) error {
 		return fmt.Errorf("health check: status %d", code)
 	}
 	return nil
+}
+
+// proxyLocalHeader is a PROXY header saying "the balancer itself, no client"
+// (v1 UNKNOWN, v2 LOCAL), as sent before a health check.
+func proxyLocalHeader(version int) []byte {
+	if version == 1 {
+		return []byte("PROXY UNKNOWN\r\n")
+	}
+	return append(append([]byte(nil), proxyV2Sig...), 0x20, 0x00, 0x00, 0x00) // LOCAL, AF_UNSPEC, no addresses
+}
+
+// hostOnly strips a port from a Host value, for SNI.
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
 }

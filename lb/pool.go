@@ -32,6 +32,10 @@ type pool struct {
 	rr       atomic.Uint64
 	broken   Broken
 	log      *slog.Logger
+	// checkTLS and checkProxy shape the health check of a passthrough
+	// pool: a TLS handshake, after a PROXY header of this version (0: none).
+	checkTLS   bool
+	checkProxy int
 }
 
 func newPool(cfg Pool, p Persistence, broken Broken, log *slog.Logger) *pool {

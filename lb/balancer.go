@@ -32,6 +32,10 @@ type Balancer struct {
 	conns     map[*trackedConn]struct{}
 	draining  atomic.Bool
 	stopBg    context.CancelFunc
+	// connCtx bounds the blocking calls of client connections (backend
+	// dials); it ends when Shutdown gives up draining and closes hard.
+	connCtx   context.Context
+	stopConns context.CancelFunc
 	bgDone    sync.WaitGroup // checkers, sweeper, accept loops
 	connWG    sync.WaitGroup // client connections
 	admin     *http.Server
@@ -169,6 +173,7 @@ func (bl *Balancer) Start(ctx context.Context) error {
 	}
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	bl.stopBg = cancel
+	bl.connCtx, bl.stopConns = context.WithCancel(context.WithoutCancel(ctx))
 	bl.started = true
 	for _, st := range bl.listeners {
 		bl.bgDone.Add(1)
@@ -370,6 +375,7 @@ func (bl *Balancer) Shutdown(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			err = fmt.Errorf("lb shutdown: %w", ctx.Err())
+			bl.stopConns()
 			bl.mu.Lock()
 			for tc := range bl.conns {
 				tc.closeHard()
@@ -381,6 +387,7 @@ func (bl *Balancer) Shutdown(ctx context.Context) error {
 		break
 	}
 	bl.connWG.Wait()
+	bl.stopConns()
 	bl.bgDone.Wait()
 	bl.transport.CloseIdleConnections()
 	for _, p := range bl.order {

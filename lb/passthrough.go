@@ -30,7 +30,7 @@ func (bl *Balancer) servePassthrough(st *listenerState, tc *trackedConn) {
 			bl.log.Warn("passthrough: no healthy backend", "listener", st.cfg.Name, "client", client.String())
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), bl.cfg.Timeouts.Connect)
+		ctx, cancel := context.WithTimeout(bl.connCtx, bl.cfg.Timeouts.Connect)
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", be.Address)
 		cancel()

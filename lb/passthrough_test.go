@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,4 +152,35 @@ func TestProxyHeaderFormats(t *testing.T) {
 	v26 := proxyHeader(2, netip.MustParseAddrPort("[::1]:5"), netip.MustParseAddrPort("[::1]:6"))
 	assert.Len(t, v26, 16+36)
 	assert.Equal(t, byte(0x21), v26[13])
+}
+
+// TestPassthroughShutdown: a passthrough connection cannot be drained (its
+// bytes are opaque), so Shutdown waits for it until its deadline, then
+// closes it; nothing is left running.
+func TestPassthroughShutdown(t *testing.T) {
+	c := newCerts(t)
+	b1 := tlsBackend(t, "p1-abc", c.abc.TLS, 2)
+	base := runtime.NumGoroutine()
+	bl, err := New(Config{
+		Listeners: []Listener{{Name: "abc-pass", Mode: ModePassthrough, Address: "127.0.0.1:0", Pool: "abc", ProxyProtocol: 2}},
+		Pools:     []Pool{{Name: "abc", Backends: []Backend{{Name: "p1-abc", Address: b1, Provider: "p1"}}}},
+		Broken:    Broken{NoHealthChecks: true},
+	}, testLogger(t))
+	require.NoError(t, err)
+	require.NoError(t, bl.Start(context.Background()))
+	conn, err := tls.Dial("tcp", bl.Addrs()[0].String(), &tls.Config{ServerName: "abc.test", RootCAs: c.ca.Pool()})
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	assert.ErrorIs(t, bl.Shutdown(ctx), context.DeadlineExceeded)
+	took := time.Since(start)
+	assert.GreaterOrEqual(t, took, 140*time.Millisecond, "waited for the open connection")
+	assert.Less(t, took, time.Second)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	assert.Error(t, err, "closed by the hard shutdown")
+	conn.Close()
+	goroutinesSettle(t, base, 5*time.Second)
 }

@@ -372,7 +372,7 @@ func (h *h1conn) useBackend(be *backend, pooled bool) error {
 			return nil
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), h.bl.cfg.Timeouts.Connect)
+	ctx, cancel := context.WithTimeout(h.bl.connCtx, h.bl.cfg.Timeouts.Connect)
 	defer cancel()
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", be.Address)

@@ -139,8 +139,13 @@ type TLSOptions struct {
 
 // Broken holds the deliberately wrong behaviours the negative controls need.
 type Broken struct {
-	RoundRobin        bool   `yaml:"round_robin"`         // ignore the client IP, rotate per request
-	CookieInsert      bool   `yaml:"cookie_insert"`       // persist by an inserted cookie instead of the source IP
+	RoundRobin   bool `yaml:"round_robin"`   // ignore the client IP, rotate per request
+	CookieInsert bool `yaml:"cookie_insert"` // persist by an inserted cookie instead of the source IP
+	// CookieHash persists by a hash of the named application cookie (as
+	// HAProxy's "balance hdr(Cookie)" or a stick table on the cookie do).
+	// regify's session cookie changes on every response, so this moves
+	// clients between providers: the seed's reason for source-IP persistence.
+	CookieHash        string `yaml:"cookie_hash"`
 	NoRedirect        bool   `yaml:"no_redirect"`         // redirect listeners serve content over http
 	RedirectDropQuery bool   `yaml:"redirect_drop_query"` // redirect without the query string
 	RedirectHost      string `yaml:"redirect_host"`       // redirect to this host instead of the requested one
@@ -151,6 +156,17 @@ type Broken struct {
 
 // CookieName is the cookie the broken cookie-insert mode sets.
 const CookieName = "REGIFYLB"
+
+// persistCookie names the cookie a broken persistence mode reads, or "".
+func (b Broken) persistCookie() string {
+	switch {
+	case b.CookieHash != "":
+		return b.CookieHash
+	case b.CookieInsert:
+		return CookieName
+	}
+	return ""
+}
 
 // ConfigError names the field of a bad config, and its line when it came
 // from a file.
@@ -370,6 +386,9 @@ func (c Config) validate() error {
 	}
 	if c.Broken.RoundRobin && c.Broken.CookieInsert {
 		return fieldErr("broken.cookie_insert", "round_robin and cookie_insert exclude each other")
+	}
+	if c.Broken.CookieHash != "" && (c.Broken.RoundRobin || c.Broken.CookieInsert) {
+		return fieldErr("broken.cookie_hash", "cookie_hash excludes round_robin and cookie_insert")
 	}
 	return nil
 }

@@ -95,6 +95,7 @@ func TestNewRejectsBadGoConfig(t *testing.T) {
 		{"https without certificates", func(c *Config) { c.Certificates = nil }, "certificates"},
 		{"empty pool", func(c *Config) { c.Pools[0].Backends = nil }, "pools[0].backends"},
 		{"two persistence modes", func(c *Config) { c.Broken.RoundRobin, c.Broken.CookieInsert = true, true }, "broken.cookie_insert"},
+		{"cookie hash and round robin", func(c *Config) { c.Broken.RoundRobin, c.Broken.CookieHash = true, "regify_session" }, "broken.cookie_hash"},
 		{"proxy protocol 3", func(c *Config) { c.Listeners[0].Mode, c.Listeners[0].ProxyProtocol = ModePassthrough, 3 }, "listeners[0].proxy_protocol"},
 	}
 	for _, tc := range tests {

@@ -245,3 +245,31 @@ func values(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestCookieHashBrokenMode: persistence by a hash of the application's
+// cookie follows the cookie's value, so regify's rotating session cookie
+// moves one client between backends.
+func TestCookieHashBrokenMode(t *testing.T) {
+	c := newCerts(t)
+	p1, p2 := startBackend(t, "p1-abc"), startBackend(t, "p2-abc")
+	cfg := labConfig(c, []*testBackend{p1, p2}, []*testBackend{p1})
+	cfg.Broken.CookieHash = "regify_session"
+	bl := startLB(t, cfg)
+	cl := client(c, "127.0.10.1", bl.Addrs()[0].String(), false)
+	backendFor := func(token string) string {
+		req := mustReq(t, "https://abc.test/")
+		req.Header.Set("Cookie", "regify_session="+token)
+		resp, err := cl.Do(req)
+		require.NoError(t, err)
+		readAll(t, resp)
+		return resp.Header.Get("X-Regify-Backend")
+	}
+	var seen []string
+	for i := 0; i < 12; i++ {
+		tok := fmt.Sprintf("sid.%d.secret", i)
+		b := backendFor(tok)
+		assert.Equal(t, b, backendFor(tok), "one cookie value, one backend")
+		seen = append(seen, b)
+	}
+	assert.Len(t, distinct(seen), 2, "a rotating cookie moves one client IP between backends: %v", seen)
+}

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"hash/fnv"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -77,6 +78,20 @@ func (p *pool) pick(client netip.Addr, cookie string, avoid int) (b *backend, se
 			return nil, false
 		}
 		return p.backends[i], false
+	case p.broken.CookieHash != "":
+		if cookie == "" {
+			break // no cookie yet: fall through to source-IP persistence
+		}
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(cookie))
+		n := len(p.backends)
+		start := int(h.Sum32() % uint32(n))
+		for k := 0; k < n; k++ {
+			if be := p.backends[(start+k)%n]; keep(be.idx) {
+				return be, false
+			}
+		}
+		return nil, false
 	case p.broken.CookieInsert:
 		for _, be := range p.backends {
 			if be.Name == cookie && keep(be.idx) {

@@ -298,8 +298,8 @@ func (h *h1conn) parseRequest(ri *reqInfo) (int, string) {
 					return 417, "expectation failed"
 				}
 				ri.expect = true
-			} else if eqFold(name, "cookie") && h.bl.cfg.Broken.CookieInsert {
-				ri.cookie = cookieValue(v, CookieName)
+			} else if eqFold(name, "cookie") && h.bl.cfg.Broken.persistCookie() != "" {
+				ri.cookie = cookieValue(v, h.bl.cfg.Broken.persistCookie())
 			}
 		case 10:
 			if eqFold(name, "connection") {

@@ -73,8 +73,8 @@ func (t *pickTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		client = ap.Addr().Unmap()
 	}
 	cookie := ""
-	if bl.cfg.Broken.CookieInsert {
-		if c, err := req.Cookie(CookieName); err == nil {
+	if name := bl.cfg.Broken.persistCookie(); name != "" {
+		if c, err := req.Cookie(name); err == nil {
 			cookie = c.Value
 		}
 	}

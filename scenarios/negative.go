@@ -28,11 +28,11 @@ func NegRoundRobin() Scenario {
 		func(o *harness.Options) { o.Balancer.RoundRobin = true }, check.NameStickiness)
 }
 
-// NegCookiePersistence: persistence by a balancer cookie, which regify's
-// clients do not keep.
+// NegCookiePersistence: persistence by the application's session cookie,
+// which regify rotates on every response (the seed's footnote).
 func NegCookiePersistence() Scenario {
-	return negative("neg-cookie-persistence", "Broken on purpose: the balancer persists sessions by an inserted cookie instead of the source IP.",
-		func(o *harness.Options) { o.Balancer.CookieInsert = true }, check.NameStickiness)
+	return negative("neg-cookie-persistence", "Broken on purpose: the balancer persists sessions by a hash of the regify session cookie, which changes on every response.",
+		func(o *harness.Options) { o.Balancer.CookieHash = "regify_session" }, check.NameStickiness)
 }
 
 // NegNoRedirect: the http listener serves content.

@@ -130,6 +130,9 @@ func Find(names ...string) ([]Spec, error) {
 			want[part] = true
 		}
 	}
+	if len(want) == 0 {
+		return all, nil // only empty names: the whole catalogue
+	}
 	var out []Spec
 	for _, s := range all {
 		if want[s().Name] {

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,11 @@ func Run(t *testing.T, cfg Config, spec Spec) Result {
 	t.Helper()
 	if cfg.RunID == "" {
 		cfg.RunID = fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_000)
+	}
+	if cfg.Logger == nil {
+		// The lab's warnings (backends marked down, store failures) go to
+		// the test log: shown for a failing scenario or with -v.
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -61,4 +67,12 @@ func Run(t *testing.T, cfg Config, spec Spec) Result {
 		}
 	}
 	return res
+}
+
+// testWriter sends log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

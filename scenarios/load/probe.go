@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios/history"
@@ -52,18 +54,33 @@ func probeClient(cfg *Config, source netip.Addr) *http.Client {
 // probeGet sends one GET without cookies and records what came back.
 // Transport errors go into the record, not the return value.
 func probeGet(ctx context.Context, c *http.Client, source netip.Addr, tenant, url string, op history.Op) history.Request {
-	rec := history.Request{User: ProbeUser, Tenant: tenant, Method: http.MethodGet, URL: url, Op: op}
+	return probeDo(ctx, c, source, history.Request{User: ProbeUser, Tenant: tenant, Method: http.MethodGet, URL: url, Op: op}, nil)
+}
+
+// probeDo sends the request rec describes (Method, URL; form as its body
+// when set; rec.TokenSent as the session cookie when set) and records what
+// came back. Transport errors go into the record, not the return value.
+func probeDo(ctx context.Context, c *http.Client, source netip.Addr, rec history.Request, form url.Values) history.Request {
 	if source.IsValid() {
 		rec.SourceIP = source.String()
 	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
 	var ct connTrace
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, ct.trace()), http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, ct.trace()), rec.Method, rec.URL, body)
+	rec.Start = time.Now()
 	if err != nil {
-		rec.Start = time.Now()
 		rec.Err = fmt.Sprintf("build request: %v", err)
 		return rec
 	}
-	rec.Start = time.Now()
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if rec.TokenSent != "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: rec.TokenSent})
+	}
 	resp, err := c.Do(req)
 	if err == nil {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))

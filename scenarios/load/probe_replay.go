@@ -3,13 +3,9 @@ package load
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/netip"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios/history"
 )
@@ -65,44 +61,5 @@ func ProbeReplay(ctx context.Context, cfg Config, sink Sink) error {
 
 // replayDo sends one request with an explicit session token and records it.
 func replayDo(ctx context.Context, c *http.Client, source netip.Addr, tenant, user, method, target string, form url.Values, token string, op history.Op) history.Request {
-	rec := history.Request{User: user, Tenant: tenant, Method: method, URL: target, Op: op, TokenSent: token}
-	if source.IsValid() {
-		rec.SourceIP = source.String()
-	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	var ct connTrace
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, ct.trace()), method, target, body)
-	rec.Start = time.Now()
-	if err != nil {
-		rec.Err = fmt.Sprintf("build request: %v", err)
-		return rec
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if token != "" {
-		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: token})
-	}
-	resp, err := c.Do(req)
-	if err == nil {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-		_ = resp.Body.Close()
-	}
-	rec.Latency = time.Since(rec.Start)
-	local, remote := ct.addrs()
-	if ip := hostIP(local); ip != "" {
-		rec.SourceIP = ip
-	}
-	if resp != nil {
-		if serr := addResponse(&rec, resp, remote); serr != nil && err == nil {
-			err = fmt.Errorf("decode %s: %w", headerSeen, serr)
-		}
-	}
-	if err != nil {
-		rec.Err = err.Error()
-	}
-	return rec
+	return probeDo(ctx, c, source, history.Request{User: user, Tenant: tenant, Method: method, URL: target, Op: op, TokenSent: token}, form)
 }

@@ -18,20 +18,32 @@ type Transaction struct {
 	ID       string    `json:"id"`
 	Provider string    `json:"provider"`
 	At       time.Time `json:"at"`
+	// Repeat marks a request for a message already cleared: it is
+	// answered as cleared and not charged again.
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // Clearing is a fake regify clearing service. It records every transaction
 // it receives before it answers, so a checker can prove none was lost (a
 // stored message without a transaction) or cleared twice (count 2).
+//
+// Clearing is idempotent per message (tenant and id), as a payment-like
+// service must be: a provider that cleared a message and lost the answer
+// (its database died before it could note the clearing) may clear it again
+// through the other provider; the repeat is recorded (Transaction.Repeat,
+// Repeats) but not charged, so Counts stays 1. One service may listen on
+// several addresses: the seed's redundant clearing connection is two
+// connections to one clearing service.
 type Clearing struct {
 	id  string
 	srv *server
 	h   http.Handler
 
-	mu     sync.Mutex
-	tx     []Transaction
-	counts map[string]int
-	fail   bool
+	mu      sync.Mutex
+	tx      []Transaction
+	counts  map[string]int
+	repeats map[string]int
+	fail    bool
 }
 
 // NewClearing makes a clearing service named id (e.g. "c1").
@@ -40,7 +52,7 @@ func NewClearing(id string, logger ...*slog.Logger) *Clearing {
 	if len(logger) > 0 && logger[0] != nil {
 		log = logger[0]
 	}
-	c := &Clearing{id: id, counts: map[string]int{}}
+	c := &Clearing{id: id, counts: map[string]int{}, repeats: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /clear", c.clear)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
@@ -81,11 +93,28 @@ func (c *Clearing) clear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := MessageKey(req.Tenant, req.ID)
-	c.tx = append(c.tx, Transaction{Clearing: c.id, Tenant: req.Tenant, ID: req.ID, Provider: req.Provider, At: time.Now().UTC()})
-	c.counts[key]++
+	repeat := c.counts[key] > 0
+	c.tx = append(c.tx, Transaction{Clearing: c.id, Tenant: req.Tenant, ID: req.ID, Provider: req.Provider, At: time.Now().UTC(), Repeat: repeat})
+	if repeat {
+		c.repeats[key]++
+	} else {
+		c.counts[key]++
+	}
 	n := c.counts[key]
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"clearing": c.id, "key": key, "count": n})
+}
+
+// Repeats counts, per message key, the requests for messages already
+// cleared (answered as cleared, not charged again).
+func (c *Clearing) Repeats() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.repeats))
+	for k, v := range c.repeats {
+		out[k] = v
+	}
+	return out
 }
 
 // ID is the service's name.

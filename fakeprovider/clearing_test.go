@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -122,4 +123,25 @@ func TestClearingRejectsBadRequests(t *testing.T) {
 		assert.Less(t, rec.Code, 500, body)
 	}
 	assert.Empty(t, c.Transactions())
+}
+
+// TestClearingIsIdempotentPerMessage: a provider whose database died after
+// clearing and before noting it clears the message again (via the other
+// provider); the service answers "cleared" and charges it once.
+func TestClearingIsIdempotentPerMessage(t *testing.T) {
+	c := NewClearing("c1")
+	post := func(provider string) int {
+		body := `{"tenant":"abc.test","id":"m1","provider":"` + provider + `"}`
+		rec := newRecorder(c.Handler(), httptest.NewRequest("POST", "/clear", stringsReader(body)))
+		return rec.Code
+	}
+	require.Equal(t, 200, post("p1"))
+	require.Equal(t, 200, post("p2"), "a repeat is answered as cleared")
+	key := MessageKey("abc.test", "m1")
+	assert.Equal(t, 1, c.Counts()[key], "charged once")
+	assert.Equal(t, 1, c.Repeats()[key], "the repeat is recorded")
+	tx := c.Transactions()
+	require.Len(t, tx, 2)
+	assert.False(t, tx[0].Repeat)
+	assert.True(t, tx[1].Repeat)
 }

@@ -63,7 +63,7 @@ type Options struct {
 	HealthInterval time.Duration
 	HealthFall     int
 	// ClearingTimeout bounds one clearing attempt before the provider fails
-	// over to the next clearing service. Default 500 ms.
+	// over to the next clearing connection. Default 500 ms.
 	ClearingTimeout time.Duration
 	// Password is the test password of every simulated user.
 	Password string
@@ -114,7 +114,8 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // Lab is the whole topology of the seed on one machine: balancer, two
-// providers with two internal IPs each, two clearing services, the database,
+// providers with two internal IPs each, a clearing service reached over two
+// connections, the database,
 // and a toxiproxy wire between every pair of them.
 type Lab struct {
 	opts  Options
@@ -191,14 +192,18 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 }
 
 func (l *Lab) startClearing(ctx context.Context) error {
-	for i, ip := range l.opts.Plan.Clearing {
-		c := fakeprovider.NewClearing(fmt.Sprintf("clearing-%d", i+1))
-		if err := c.Start(ctx, net.JoinHostPort(ip.String(), "0")); err != nil {
-			return fmt.Errorf("start clearing service %d: %w", i+1, err)
-		}
-		l.clearing = append(l.clearing, c)
-		l.clearingAddr = append(l.clearingAddr, c.Addrs()[0])
+	// One clearing service reached over two connections: the seed's
+	// redundant clearing connection.
+	c := fakeprovider.NewClearing("clearing")
+	var addrs []string
+	for _, ip := range l.opts.Plan.Clearing {
+		addrs = append(addrs, net.JoinHostPort(ip.String(), "0"))
 	}
+	if err := c.Start(ctx, addrs...); err != nil {
+		return fmt.Errorf("start the clearing service: %w", err)
+	}
+	l.clearing = append(l.clearing, c)
+	l.clearingAddr = c.Addrs()
 	return nil
 }
 
@@ -487,11 +492,11 @@ func (l *Lab) CAPEM() []byte { return append([]byte(nil), l.ca.PEM...) }
 // Internal maps provider -> domain -> the provider's internal ip:port.
 func (l *Lab) Internal() map[string]map[string]string { return l.internal }
 
-// ClearingAddrs are the clearing services' addresses.
+// ClearingAddrs are the clearing service's addresses, one per connection.
 func (l *Lab) ClearingAddrs() []string { return append([]string(nil), l.clearingAddr...) }
 
-// Cleared sums, over every clearing service, how often each message was
-// cleared; keys are fakeprovider.MessageKey(tenant, id).
+// Cleared says how often each message was charged by the clearing service;
+// keys are fakeprovider.MessageKey(tenant, id).
 func (l *Lab) Cleared() map[string]int {
 	out := map[string]int{}
 	for _, c := range l.clearing {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/scenarios"
@@ -14,6 +15,8 @@ import (
 
 func TestMain(m *testing.M) {
 	harness.PrepareEnv()
+	// Container steps are not news in a test log; failures surface as errors.
+	tclog.SetDefault(tclog.NewNoopLogger())
 	os.Exit(m.Run())
 }
 

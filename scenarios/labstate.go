@@ -159,7 +159,7 @@ func topology(lab *harness.Lab, users int) *reports.Topology {
 	}
 	for i, c := range lab.ClearingAddrs() {
 		host, _, _ := net.SplitHostPort(c)
-		t.Clearing = append(t.Clearing, reports.TopoNode{Name: fmt.Sprintf("clearing %d", i+1), Address: host})
+		t.Clearing = append(t.Clearing, reports.TopoNode{Name: fmt.Sprintf("clearing connection %d", i+1), Address: host})
 	}
 	return t
 }

@@ -5,15 +5,16 @@ import (
 	"fmt"
 )
 
-// ClearingCut cuts every provider's link to one clearing service; with a
-// redundant clearing connection no message may fail or be cleared twice.
+// ClearingCut cuts every provider's connection number Clearing to the
+// clearing service; with a redundant clearing connection no message may
+// fail or be cleared twice.
 type ClearingCut struct {
 	Lab      Lab
-	Clearing int // index into the lab's clearing services
+	Clearing int // index into the lab's clearing connections
 }
 
 func (f ClearingCut) Name() string   { return "clearing-cut" }
-func (f ClearingCut) Target() string { return fmt.Sprintf("clearing-%d", f.Clearing+1) }
+func (f ClearingCut) Target() string { return fmt.Sprintf("clearing-connection-%d", f.Clearing+1) }
 
 // Kind: the redundant connection must hide this fault completely.
 func (f ClearingCut) Kind() Kind { return Kind{} }

@@ -25,13 +25,17 @@ func (l *fakeLab) note(format string, args ...any) error {
 	return nil
 }
 
-func (l *fakeLab) CrashProvider(_ context.Context, id string) error   { return l.note("crash %s", id) }
-func (l *fakeLab) RestartProvider(_ context.Context, id string) error { return l.note("restart %s", id) }
+func (l *fakeLab) CrashProvider(_ context.Context, id string) error { return l.note("crash %s", id) }
+func (l *fakeLab) RestartProvider(_ context.Context, id string) error {
+	return l.note("restart %s", id)
+}
 func (l *fakeLab) HangProvider(_ context.Context, id string, on bool) error {
 	return l.note("hang %s %v", id, on)
 }
-func (l *fakeLab) BalancerLinks(p string) []string { return []string{"lb-" + p + "-abc", "lb-" + p + "-def"} }
-func (l *fakeLab) DatabaseLink(p string) string    { return "db-" + p }
+func (l *fakeLab) BalancerLinks(p string) []string {
+	return []string{"lb-" + p + "-abc", "lb-" + p + "-def"}
+}
+func (l *fakeLab) DatabaseLink(p string) string { return "db-" + p }
 func (l *fakeLab) ClearingLinks(i int) []string {
 	return []string{fmt.Sprintf("clear-p1-%d", i+1), fmt.Sprintf("clear-p2-%d", i+1)}
 }

@@ -90,7 +90,7 @@ func NegOldTokensValid() Scenario {
 // NegSingleClearing: no redundant clearing connection, and sends are
 // acknowledged although their clearing failed.
 func NegSingleClearing() Scenario {
-	s := negative("neg-single-clearing", "Broken on purpose: providers use only clearing service 1 and acknowledge messages whose clearing failed; clearing link 1 is cut.",
+	s := negative("neg-single-clearing", "Broken on purpose: providers use only clearing connection 1 and acknowledge messages whose clearing failed; connection 1 is cut.",
 		func(o *harness.Options) { o.Provider.SingleClearing = true }, check.NameClearing)
 	s.Duration = 5 * time.Second
 	s.Faults = []Step{{At: 1500 * time.Millisecond, For: 2 * time.Second,

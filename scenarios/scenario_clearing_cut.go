@@ -6,12 +6,12 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
-// ClearingLinkCut cuts the first clearing connection: the redundant one must
-// take over, and no message may fail or be cleared twice.
+// ClearingLinkCut cuts the first connection to the clearing service: the
+// redundant one must take over, and no message may fail or be cleared twice.
 func ClearingLinkCut() Scenario {
 	return Scenario{
 		Name:        "clearing-link-cut",
-		Description: "The connection to clearing service 1 is cut; providers fail over to clearing service 2 without losing or doubling a transaction.",
+		Description: "Clearing connection 1 is cut; providers fail over to the redundant clearing connection 2 without losing or doubling a transaction.",
 		Duration:    7 * time.Second,
 		Faults: []Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Make: func(l faults.Lab) faults.Fault { return faults.ClearingCut{Lab: l, Clearing: 0} }}},

@@ -79,6 +79,7 @@ func Catalogue() []Spec {
 		Passthrough,
 		PassthroughProviderCrash,
 		DatabaseCrash,
+		DatabasePause,
 		ProviderDatabaseCut,
 		ReplicationCutAndHeal,
 		ReplicationLag,

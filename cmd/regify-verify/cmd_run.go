@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		Command: commandLine(e.argv, *seed, names),
 		Config: scenarios.Config{
 			Seed: *seed, RunID: runID, Users: *users, Rate: *rate, Duration: *duration,
-			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: e.log,
+			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: labLogger(e),
 			Base: harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}},
 		},
 		OnScenario: func(name string, done *reports.Scenario) {
@@ -110,6 +111,15 @@ func finishReport(e *env, rep *reports.Report, out string) error {
 		return errors.New("a scenario could not be judged; see the report")
 	}
 	return nil
+}
+
+// labLogger is the log of the labs a run brings up: only warnings unless
+// REGIFY_VERIFY_LOG asks for more, so the progress line stays readable.
+func labLogger(e *env) *slog.Logger {
+	if os.Getenv("REGIFY_VERIFY_LOG") != "" {
+		return e.log
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // pollCounters feeds the load's counters into the progress display until

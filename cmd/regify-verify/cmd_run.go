@@ -113,13 +113,14 @@ func finishReport(e *env, rep *reports.Report, out string) error {
 	return nil
 }
 
-// labLogger is the log of the labs a run brings up: only warnings unless
-// REGIFY_VERIFY_LOG asks for more, so the progress line stays readable.
+// labLogger is the log of the labs a run brings up: only errors unless
+// REGIFY_VERIFY_LOG asks for more. Faults make the lab warn a lot on
+// purpose (backends down, stores unreachable); the report tells that story.
 func labLogger(e *env) *slog.Logger {
 	if os.Getenv("REGIFY_VERIFY_LOG") != "" {
 		return e.log
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // pollCounters feeds the load's counters into the progress display until

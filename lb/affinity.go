@@ -74,6 +74,12 @@ func (k affinityKey) shard() int {
 
 func (a *affinity) now(t time.Time) uint64 { return uint64(max(t.Sub(a.epoch).Milliseconds(), 0)) }
 
+// expired reports whether a pin last seen at seen is older than idle at now.
+// A pin seen after now is fresh: the sweeper's clock comes from a ticker and
+// lags requests that touched pins meanwhile (unsigned now-seen would wrap
+// around and drop a live pin, moving its client to another provider).
+func expired(now, seen, idle uint64) bool { return now > seen && now-seen > idle }
+
 func pack(ms uint64, backend int) uint64 { return ms<<16 | uint64(uint16(backend)) }
 
 func unpack(v uint64) (ms uint64, backend int) { return v >> 16, int(uint16(v)) }
@@ -96,7 +102,7 @@ func (a *affinity) resolve(k affinityKey, t time.Time, keep func(int) bool, choo
 	}
 	if ok {
 		seen, idx := unpack(v)
-		if now-seen <= idleMS && keep(idx) {
+		if !expired(now, seen, idleMS) && keep(idx) {
 			s.put(k, pack(now, idx))
 			return idx
 		}
@@ -131,7 +137,7 @@ func (a *affinity) pinned(k affinityKey, t time.Time) (int, bool) {
 		return 0, false
 	}
 	seen, idx := unpack(v)
-	if a.now(t)-seen > uint64(a.idle.Milliseconds()) {
+	if expired(a.now(t), seen, uint64(a.idle.Milliseconds())) {
 		return 0, false
 	}
 	return idx, true
@@ -194,13 +200,13 @@ func (a *affinity) sweep(t time.Time) {
 		s := &a.shards[i]
 		s.mu.Lock()
 		for k, v := range s.v4 {
-			if seen, _ := unpack(v); now-seen > idleMS {
+			if seen, _ := unpack(v); expired(now, seen, idleMS) {
 				delete(s.v4, k)
 				a.count.Add(-1)
 			}
 		}
 		for k, v := range s.v6 {
-			if seen, _ := unpack(v); now-seen > idleMS {
+			if seen, _ := unpack(v); expired(now, seen, idleMS) {
 				delete(s.v6, k)
 				a.count.Add(-1)
 			}

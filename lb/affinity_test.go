@@ -116,3 +116,26 @@ func BenchmarkAffinityResolve(b *testing.B) {
 		}
 	})
 }
+
+// TestSweepKeepsPinsTouchedAfterItsTick: the sweeper's time comes from a
+// ticker and lags requests. A pin touched after that time is fresh; an
+// unsigned now-seen wrapped around and dropped it, which moved a healthy
+// client to another provider every five seconds or so.
+func TestSweepKeepsPinsTouchedAfterItsTick(t *testing.T) {
+	a := newAffinity(Persistence{IdleTimeout: time.Minute, MaxEntries: 10, IPv4Mask: 32, IPv6Mask: 128})
+	k := a.key(netip.MustParseAddr("127.0.10.4"))
+	tick := time.Now()
+	got := a.resolve(k, tick.Add(20*time.Millisecond), func(int) bool { return true }, func() int { return 1 })
+	require.Equal(t, 1, got)
+	a.sweep(tick) // the tick fired before the request touched the pin
+	idx, ok := a.pinned(k, tick)
+	require.True(t, ok, "a pin seen after the sweep's time survives the sweep")
+	require.Equal(t, 1, idx)
+	// resolve with an older timestamp than the pin's keeps it too.
+	got = a.resolve(k, tick, func(int) bool { return true }, func() int { return 0 })
+	require.Equal(t, 1, got, "a request timed just before another keeps the pin")
+	// A really idle pin still goes.
+	a.sweep(tick.Add(2 * time.Minute))
+	_, ok = a.pinned(k, tick.Add(2*time.Minute))
+	require.False(t, ok)
+}

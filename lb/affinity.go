@@ -93,13 +93,7 @@ func (a *affinity) resolve(k affinityKey, t time.Time, keep func(int) bool, choo
 	s := &a.shards[k.shard()]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var v uint64
-	var ok bool
-	if k.is4 {
-		v, ok = s.v4[k.v4]
-	} else {
-		v, ok = s.v6[k.v6]
-	}
+	v, ok := s.get(k)
 	if ok {
 		seen, idx := unpack(v)
 		if !expired(now, seen, idleMS) && keep(idx) {
@@ -126,13 +120,7 @@ func (a *affinity) pinned(k affinityKey, t time.Time) (int, bool) {
 	s := &a.shards[k.shard()]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var v uint64
-	var ok bool
-	if k.is4 {
-		v, ok = s.v4[k.v4]
-	} else {
-		v, ok = s.v6[k.v6]
-	}
+	v, ok := s.get(k)
 	if !ok {
 		return 0, false
 	}
@@ -141,6 +129,15 @@ func (a *affinity) pinned(k affinityKey, t time.Time) (int, bool) {
 		return 0, false
 	}
 	return idx, true
+}
+
+func (s *affinityShard) get(k affinityKey) (uint64, bool) {
+	if k.is4 {
+		v, ok := s.v4[k.v4]
+		return v, ok
+	}
+	v, ok := s.v6[k.v6]
+	return v, ok
 }
 
 func (s *affinityShard) put(k affinityKey, v uint64) {

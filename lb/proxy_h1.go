@@ -158,11 +158,10 @@ func headBuffered(br *bufio.Reader) bool {
 	return bytes.Contains(b, []byte("\r\n\r\n"))
 }
 
-// serveOne proxies one request; false means close the client connection.
-func (h *h1conn) serveOne() bool {
-	bl := h.bl
-	err := readHead(h.br, h.req, bl.cfg.MaxHeaderBytes)
-	if err != nil {
+// readRequest reads and checks the next request head into ri; on a bad or
+// missing head it answers the error itself and reports false (close).
+func (h *h1conn) readRequest(ri *reqInfo) bool {
+	if err := readHead(h.br, h.req, h.bl.cfg.MaxHeaderBytes); err != nil {
 		switch {
 		case errors.Is(err, errHeadTooLarge):
 			h.errorResponse(431, "request header fields too large")
@@ -173,9 +172,18 @@ func (h *h1conn) serveOne() bool {
 		}
 		return false
 	}
-	var ri reqInfo
-	if code, msg := h.parseRequest(&ri); code != 0 {
+	if code, msg := h.parseRequest(ri); code != 0 {
 		h.errorResponse(code, msg)
+		return false
+	}
+	return true
+}
+
+// serveOne proxies one request; false means close the client connection.
+func (h *h1conn) serveOne() bool {
+	bl := h.bl
+	var ri reqInfo
+	if !h.readRequest(&ri) {
 		return false
 	}
 	hasBody := ri.chunked || ri.contentLength > 0

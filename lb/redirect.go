@@ -2,8 +2,6 @@ package lb
 
 import (
 	"bytes"
-	"errors"
-	"os"
 )
 
 // The redirect listener: every plain-HTTP request gets a redirect to the same
@@ -16,20 +14,8 @@ func (bl *Balancer) serveRedirect(st *listenerState, tc *trackedConn) {
 
 func (h *h1conn) redirectOne() bool {
 	bl := h.bl
-	if err := readHead(h.br, h.req, bl.cfg.MaxHeaderBytes); err != nil {
-		switch {
-		case errors.Is(err, errHeadTooLarge):
-			h.errorResponse(431, "request header fields too large")
-		case errors.Is(err, errBadHead):
-			h.errorResponse(400, "malformed request head")
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			h.errorResponse(408, "request head not received in time")
-		}
-		return false
-	}
 	var ri reqInfo
-	if code, msg := h.parseRequest(&ri); code != 0 {
-		h.errorResponse(code, msg)
+	if !h.readRequest(&ri) {
 		return false
 	}
 	host := ri.host

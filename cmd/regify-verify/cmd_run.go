@@ -109,6 +109,8 @@ func finishReport(e *env, rep *reports.Report, out string) error {
 		return failedError{"an invariant failed; see the report"}
 	case rep.Verdict == reports.Error:
 		return errors.New("a scenario could not be judged; see the report")
+	case rep.Verdict == reports.Skip:
+		return errors.New("every invariant was skipped: nothing could be judged; see the report for what was missing")
 	}
 	return nil
 }

@@ -1,0 +1,68 @@
+package harness
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLabInMemory brings up the whole topology on the memory store and
+// drives the handles faults use: a crashed provider is taken out by the
+// balancer and comes back; a cut link takes a provider out too; Close
+// leaves no listener behind.
+func TestLabInMemory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plan, err := DefaultPlan(4, false)
+	require.NoError(t, err)
+	lab, err := Up(ctx, Options{Plan: plan})
+	require.NoError(t, err)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			_ = lab.Close(context.Background())
+		}
+	})
+
+	eps := lab.Endpoints()
+	require.Len(t, eps, 2)
+	for _, ep := range eps {
+		// Each public IP serves its own name's certificate, signed by the lab's CA.
+		conn, err := tls.Dial("tcp", ep.HTTPSAt, &tls.Config{ServerName: ep.Name, RootCAs: lab.Roots()})
+		require.NoError(t, err, ep.Name)
+		assert.Equal(t, []string{ep.Name}, conn.ConnectionState().PeerCertificates[0].DNSNames)
+		conn.Close()
+	}
+	require.Len(t, lab.ClearingAddrs(), 2, "one clearing service, two connections")
+
+	bound := 5 * time.Second
+	require.NoError(t, lab.CrashProvider(ctx, "p1"))
+	require.NoError(t, lab.WaitProvider(ctx, "p1", false, bound), "a crashed provider is taken out")
+	require.NoError(t, lab.RestartProvider(ctx, "p1"))
+	require.NoError(t, lab.WaitProvider(ctx, "p1", true, bound), "a restarted provider comes back")
+
+	for _, l := range lab.BalancerLinks("p2") {
+		require.NoError(t, lab.CutLink(l))
+	}
+	require.NoError(t, lab.WaitProvider(ctx, "p2", false, bound), "a cut link takes its provider out")
+	for _, l := range lab.BalancerLinks("p2") {
+		require.NoError(t, lab.RestoreLink(l))
+	}
+	require.NoError(t, lab.WaitProvider(ctx, "p2", true, bound))
+	require.Error(t, lab.CrashProvider(ctx, "p9"), "an unknown provider is an error")
+
+	require.NoError(t, lab.Close(ctx))
+	closed = true
+	for _, ep := range eps {
+		c, err := net.DialTimeout("tcp", ep.HTTPSAt, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		assert.Error(t, err, "nothing listens on %s after Close", ep.HTTPSAt)
+	}
+}

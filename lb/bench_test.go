@@ -37,17 +37,8 @@ func BenchmarkRedirectLoopback(b *testing.B) {
 		if _, err := conn.Write(req); err != nil {
 			b.Fatal(err)
 		}
-		for {
-			line, err := br.ReadSlice('\n')
-			if err != nil {
-				b.Fatal(err)
-			}
-			if bytes.Equal(line, []byte("\r\n")) {
-				break
-			}
-		}
+		skipHead(b, br)
 	}
-	_ = io.EOF
 }
 
 // rawBackend answers every request head with a fixed 200-byte response, so
@@ -119,17 +110,22 @@ func BenchmarkProxyKeepAliveTLS(b *testing.B) {
 		if _, err := conn.Write(req); err != nil {
 			b.Fatal(err)
 		}
-		for {
-			line, err := br.ReadSlice('\n')
-			if err != nil {
-				b.Fatal(err)
-			}
-			if bytes.Equal(line, []byte("\r\n")) {
-				break
-			}
-		}
+		skipHead(b, br)
 		if _, err := io.ReadFull(br, buf); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// skipHead reads a response head up to its empty line.
+func skipHead(b *testing.B, br *bufio.Reader) {
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bytes.Equal(line, []byte("\r\n")) {
+			return
 		}
 	}
 }

@@ -1,13 +1,9 @@
 package lb
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -16,48 +12,14 @@ import (
 )
 
 // healthTLSBackend answers /health over TLS after a PROXY header of the
-// given version (any command, LOCAL included), like a passthrough provider.
-// It returns its address and a function that stops it.
+// given version (LOCAL included), like a passthrough provider. It returns
+// its address and a function that stops it.
 func healthTLSBackend(t *testing.T, cert tls.Certificate, proxyVersion int) (string, func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	stop := func() { ln.Close() }
-	t.Cleanup(stop)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				switch proxyVersion {
-				case 1:
-					if _, err := br.ReadString('\n'); err != nil {
-						return
-					}
-				case 2:
-					hdr := make([]byte, 16)
-					if _, err := io.ReadFull(br, hdr); err != nil {
-						return
-					}
-					if _, err := io.CopyN(io.Discard, br, int64(binary.BigEndian.Uint16(hdr[14:]))); err != nil {
-						return
-					}
-				}
-				tc := tls.Server(&bufferedConn{Conn: c, r: br}, &tls.Config{Certificates: []tls.Certificate{cert}})
-				req, err := http.ReadRequest(bufio.NewReader(tc))
-				if err != nil || req.URL.Path != "/health" {
-					return
-				}
-				fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-			}()
+	return serveTLSBackend(t, cert, proxyVersion, func(tc *tls.Conn, _ string, req *http.Request) {
+		if req.URL.Path == "/health" {
+			fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 		}
-	}()
-	return ln.Addr().String(), stop
+	})
 }
 
 // TestPassthroughHealthChecks: behind a passthrough listener the backends

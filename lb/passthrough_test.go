@@ -23,10 +23,22 @@ import (
 // tlsBackend is a provider that ends TLS itself (passthrough mode) and
 // reports the client address it learned from a PROXY header.
 func tlsBackend(t *testing.T, name string, cert tls.Certificate, proxyVersion int) string {
+	addr, _ := serveTLSBackend(t, cert, proxyVersion, func(tc *tls.Conn, src string, req *http.Request) {
+		body := fmt.Sprintf("backend=%s src=%s host=%s", name, src, req.Host)
+		fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	})
+	return addr
+}
+
+// serveTLSBackend accepts connections that start with a PROXY header of
+// proxyVersion (0: none), then TLS, reads one request and lets answer reply.
+// It returns the address and a function that stops the listener.
+func serveTLSBackend(t *testing.T, cert tls.Certificate, proxyVersion int, answer func(tc *tls.Conn, src string, req *http.Request)) (string, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	stop := func() { ln.Close() }
+	t.Cleanup(stop)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -35,6 +47,7 @@ func tlsBackend(t *testing.T, name string, cert tls.Certificate, proxyVersion in
 			}
 			go func() {
 				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 				br := bufio.NewReader(c)
 				src := "none"
 				if proxyVersion != 0 {
@@ -50,12 +63,11 @@ func tlsBackend(t *testing.T, name string, cert tls.Certificate, proxyVersion in
 				if err != nil {
 					return
 				}
-				body := fmt.Sprintf("backend=%s src=%s host=%s", name, src, req.Host)
-				fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+				answer(tc, src, req)
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return ln.Addr().String(), stop
 }
 
 type bufferedConn struct {
@@ -73,6 +85,9 @@ func readProxyHeader(br *bufio.Reader, version int) (string, error) {
 			return "", err
 		}
 		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) == 2 && f[1] == "UNKNOWN" {
+			return "local", nil
+		}
 		if len(f) != 6 || f[0] != "PROXY" || f[1] != "TCP4" {
 			return "", fmt.Errorf("bad v1 line %q", line)
 		}
@@ -81,6 +96,10 @@ func readProxyHeader(br *bufio.Reader, version int) (string, error) {
 	hdr := make([]byte, 16)
 	if _, err := io.ReadFull(br, hdr); err != nil {
 		return "", err
+	}
+	if bytes.Equal(hdr[:12], proxyV2Sig) && hdr[12] == 0x20 { // LOCAL: the balancer itself
+		_, err := io.CopyN(io.Discard, br, int64(binary.BigEndian.Uint16(hdr[14:])))
+		return "local", err
 	}
 	if !bytes.Equal(hdr[:12], proxyV2Sig) || hdr[12] != 0x21 || hdr[13] != 0x11 {
 		return "", fmt.Errorf("bad v2 header % x", hdr)

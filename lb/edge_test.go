@@ -288,11 +288,22 @@ func TestAdminEndpoint(t *testing.T) {
 	bl := startLB(t, labConfig(c, []*testBackend{p1, p2}, []*testBackend{p1}))
 	backendsSeen(t, c, bl, "127.0.10.1", 1, false)
 	backendsSeen(t, c, bl, "127.0.10.2", 1, false)
-	resp, err := http.Get("http://" + bl.AdminAddr().String() + "/")
-	require.NoError(t, err)
-	defer resp.Body.Close()
+	admin := func() Snapshot {
+		resp, err := http.Get("http://" + bl.AdminAddr().String() + "/")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var s Snapshot
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+		return s
+	}
+	// A request counts as served once the proxy has finished it, which can
+	// be just after the client read its answer: wait for the count.
 	var s Snapshot
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+	require.Eventually(t, func() bool {
+		s = admin()
+		return len(s.Pools) == 2 && len(s.Pools[0].Backends) == 2 &&
+			s.Pools[0].Backends[0].Served+s.Pools[0].Backends[1].Served == 2
+	}, 5*time.Second, 10*time.Millisecond, "both requests counted")
 	require.Len(t, s.Pools, 2)
 	assert.Equal(t, "abc", s.Pools[0].Name)
 	assert.Equal(t, 2, s.Pools[0].AffinityEntries)

@@ -45,6 +45,7 @@ type testBackend struct {
 	addr      string
 	unhealthy atomic.Bool
 	hang      atomic.Bool
+	failedHC  atomic.Int64 // health checks answered 503 or left hanging
 	mu        sync.Mutex
 	srv       *http.Server
 	hits      atomic.Int64
@@ -63,10 +64,12 @@ func (b *testBackend) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		if b.hang.Load() { // accepts, never answers: only the check timeout notices
+			b.failedHC.Add(1)
 			<-r.Context().Done()
 			return
 		}
 		if b.unhealthy.Load() {
+			b.failedHC.Add(1)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}

@@ -348,3 +348,54 @@ func idleCount(bl *Balancer, pool string, backend int) int {
 	defer b.idle.mu.Unlock()
 	return len(b.idle.conns)
 }
+
+// TestLongTransfersKeepMoving: Idle bounds how long a body may stall, not how
+// long it may take. Bodies that trickle for four times the idle timeout get
+// through in every framing and direction; a body that stalls for twice the
+// idle timeout is cut.
+func TestLongTransfersKeepMoving(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	cfg := labConfig(c, []*testBackend{b}, []*testBackend{b})
+	cfg.Timeouts.Idle = 300 * time.Millisecond
+	cfg.Timeouts.Backend = 300 * time.Millisecond
+	bl := startLB(t, cfg)
+
+	for _, framing := range []string{"length", "chunked", "close"} {
+		t.Run("download framed by "+framing, func(t *testing.T) {
+			conn, br := rawTLS(t, c, bl)
+			io.WriteString(conn, "GET /trickle?n=13&every=100ms&framing="+framing+" HTTP/1.1\r\nHost: abc.test\r\n\r\n")
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(br, nil)
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err, "the body was cut")
+			assert.Equal(t, strings.Repeat("x", 13), string(body))
+		})
+	}
+	t.Run("upload trickling for 4x idle", func(t *testing.T) {
+		conn, br := rawTLS(t, c, bl)
+		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 13\r\n\r\n")
+		for i := 0; i < 13; i++ {
+			time.Sleep(100 * time.Millisecond) // the client's pace is the point here
+			_, err := io.WriteString(conn, "y")
+			require.NoError(t, err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		body := readAll(t, resp)
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Contains(t, body, `"body":"`+strings.Repeat("y", 13)+`"`)
+	})
+	t.Run("download stalling for 2x idle is cut", func(t *testing.T) {
+		conn, br := rawTLS(t, c, bl)
+		io.WriteString(conn, "GET /trickle?n=2&every=600ms&framing=length HTTP/1.1\r\nHost: abc.test\r\n\r\n")
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.Equal(t, "x", string(body))
+	})
+}

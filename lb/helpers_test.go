@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,38 @@ func (b *testBackend) handler() http.Handler {
 		case <-r.Context().Done():
 		}
 		io.WriteString(w, "slow done "+b.name)
+	})
+	// /trickle?n=N&every=D&framing=length|chunked|close sends N bytes, one
+	// every D, so a body takes N×D however fast the path is.
+	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		n, _ := strconv.Atoi(q.Get("n"))
+		every, _ := time.ParseDuration(q.Get("every"))
+		var out io.Writer = w
+		flush := w.(http.Flusher).Flush
+		switch q.Get("framing") {
+		case "length":
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		case "close": // no length, no chunks: the body ends when the backend closes
+			conn, bw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			bw.WriteString("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+			out, flush = bw, func() { bw.Flush() }
+		}
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				select {
+				case <-time.After(every):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			io.WriteString(out, "x")
+			flush()
+		}
 	})
 	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i < 3; i++ {

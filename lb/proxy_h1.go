@@ -519,12 +519,18 @@ func (h *h1conn) forward(ri *reqInfo, be *backend, setCookie bool) (status int, 
 			return 0, false, backendErr(fmt.Errorf("send request head: %w", err), true)
 		}
 	} else {
-		if err := h.copyBody(w, h.br, ri.chunked, ri.contentLength, true); err != nil {
+		// An upload may take as long as it keeps moving: the client may
+		// stall for Idle, the backend for Backend, never the whole body.
+		p := pace{rc: h.c, rd: bl.cfg.Timeouts.Idle, wc: h.bc, wd: bl.cfg.Timeouts.Backend}
+		p.start(time.Now())
+		if err := h.copyBody(w, h.br, ri.chunked, ri.contentLength, true, &p); err != nil {
 			return 0, false, err
 		}
 		if err := w.Flush(); err != nil {
 			return 0, false, backendErr(fmt.Errorf("send request body: %w", err), true)
 		}
+		// The wait for the response head starts when the body is sent.
+		h.bc.SetReadDeadline(time.Now().Add(bl.cfg.Timeouts.Backend))
 	}
 	// Response heads (1xx are relayed and followed by the final one).
 	for {
@@ -610,20 +616,21 @@ func (h *h1conn) forward(ri *reqInfo, be *backend, setCookie bool) (status int, 
 		out.WriteString("Connection: keep-alive\r\n")
 	}
 	out.WriteString("\r\n")
-	// Body.
+	// Body: a download may take as long as it keeps moving; the backend
+	// and the client may each stall for Idle, never the whole body.
 	if !noBody {
+		p := pace{rc: h.bc, rd: bl.cfg.Timeouts.Idle, wc: h.c, wd: bl.cfg.Timeouts.Idle, wAt: h.writeDeadline}
+		p.start(time.Now())
 		if untilEOF {
-			h.bc.SetReadDeadline(time.Now().Add(bl.cfg.Timeouts.Idle))
-			if _, err := io.Copy(out, h.bbr); err != nil {
-				return status, false, backendErr(fmt.Errorf("relay response body: %w", err), false)
-			}
-			backendClose = true
-		} else {
-			h.bc.SetReadDeadline(time.Now().Add(bl.cfg.Timeouts.Idle))
-			if err := h.copyBody(out, h.bbr, respChunked, respLen, false); err != nil {
+			if err := copyToEOF(out, h.bbr, &p); err != nil {
 				return status, false, err
 			}
+			backendClose = true
+		} else if err := h.copyBody(out, h.bbr, respChunked, respLen, false, &p); err != nil {
+			h.writeDeadline = p.wAt
+			return status, false, err
 		}
+		h.writeDeadline = p.wAt
 	}
 	if err := out.Flush(); err != nil {
 		return status, false, clientErr(fmt.Errorf("send response: %w", err), false)
@@ -678,7 +685,7 @@ func (h *h1conn) writeForwarded(w *bufio.Writer, ri *reqInfo) {
 
 // copyBody relays a body of known length or a chunked body verbatim. toBackend
 // says which side is the reader, to attribute errors.
-func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int64, toBackend bool) error {
+func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int64, toBackend bool, p *pace) error {
 	rerr := func(err error) error {
 		if toBackend {
 			return clientErr(fmt.Errorf("read request body: %w", err), true)
@@ -692,9 +699,10 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 		return clientErr(fmt.Errorf("send response body: %w", err), false)
 	}
 	if !chunked {
-		return copyN(w, r, n, rerr, werr)
+		return copyN(w, r, n, rerr, werr, p)
 	}
 	for {
+		p.tick(time.Now())
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			return rerr(fmt.Errorf("chunk size line: %w", err))
@@ -720,7 +728,7 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 				}
 			}
 		}
-		if err := copyN(w, r, size, rerr, werr); err != nil {
+		if err := copyN(w, r, size, rerr, werr, p); err != nil {
 			return err
 		}
 		crlf, err := r.ReadSlice('\n')
@@ -738,8 +746,9 @@ func (h *h1conn) copyBody(w *bufio.Writer, r *bufio.Reader, chunked bool, n int6
 
 // copyN moves exactly n bytes from r to w through r's buffer (io.CopyN
 // would allocate a LimitReader per body).
-func copyN(w *bufio.Writer, r *bufio.Reader, n int64, rerr, werr func(error) error) error {
+func copyN(w *bufio.Writer, r *bufio.Reader, n int64, rerr, werr func(error) error, p *pace) error {
 	for n > 0 {
+		p.tick(time.Now())
 		if r.Buffered() == 0 {
 			if _, err := r.Peek(1); err != nil {
 				if errors.Is(err, io.EOF) {
@@ -755,8 +764,71 @@ func copyN(w *bufio.Writer, r *bufio.Reader, n int64, rerr, werr func(error) err
 		}
 		r.Discard(k)
 		n -= int64(k)
+		if n > 0 && r.Buffered() == 0 {
+			// The next read may block: pass on what arrived so far first.
+			if err := w.Flush(); err != nil {
+				return werr(err)
+			}
+		}
 	}
 	return nil
+}
+
+// copyToEOF relays a response body framed by the backend closing its
+// connection.
+func copyToEOF(w *bufio.Writer, r *bufio.Reader, p *pace) error {
+	for {
+		p.tick(time.Now())
+		if r.Buffered() == 0 {
+			if _, err := r.Peek(1); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return backendErr(fmt.Errorf("relay response body: %w", err), false)
+			}
+		}
+		b, _ := r.Peek(r.Buffered())
+		if _, err := w.Write(b); err != nil {
+			return clientErr(fmt.Errorf("send response body: %w", err), false)
+		}
+		r.Discard(len(b))
+		if err := w.Flush(); err != nil { // the next read may block
+			return clientErr(fmt.Errorf("send response body: %w", err), false)
+		}
+	}
+}
+
+// pace keeps the deadlines of a body transfer moving with its progress: the
+// reading side may stall for rd and the writing side for wd, but a transfer
+// that keeps moving is never cut, however long it runs. A deadline is pushed
+// out only when less than half of it is left, so a fast body costs one clock
+// read per buffer and no syscalls.
+type pace struct {
+	rc, wc   net.Conn
+	rd, wd   time.Duration
+	rAt, wAt time.Time // the deadlines currently set
+}
+
+// start sets the read deadline and, unless wAt already holds a deadline
+// that was set on wc, the write deadline.
+func (p *pace) start(now time.Time) {
+	p.rAt = now.Add(p.rd)
+	p.rc.SetReadDeadline(p.rAt)
+	if p.wAt.Sub(now) < p.wd/2 {
+		p.wAt = now.Add(p.wd)
+		p.wc.SetWriteDeadline(p.wAt)
+	}
+}
+
+func (p *pace) tick(now time.Time) {
+	if p.rAt.Sub(now) < p.rd/2 {
+		p.rAt = now.Add(p.rd)
+		p.rc.SetReadDeadline(p.rAt)
+	}
+	if p.wAt.Sub(now) < p.wd/2 {
+		p.wAt = now.Add(p.wd)
+		p.wc.SetWriteDeadline(p.wAt)
+	}
 }
 
 // discardBody reads a request body away so an error answer can be read.

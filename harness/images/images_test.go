@@ -65,3 +65,27 @@ func TestEnsureImages(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, btag, BinaryRepo+":")
 }
+
+func TestMariaDBFlavour(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     []string
+		wantErr string
+	}{
+		{"built here: no version variables", []string{"PATH=/usr/bin"}, ""},
+		{"official mariadb", []string{"MARIADB_VERSION=1:11.4.5+maria~ubu2404", "MARIADB_MAJOR=11.4"}, ""},
+		{"official mysql", []string{"MYSQL_MAJOR=8.4", "MYSQL_VERSION=8.4.3-1.el9"}, "is MySQL 8.4: the master-master pair needs MariaDB"},
+		{"mysql version only", []string{"MYSQL_VERSION=8.0.40"}, "is MySQL 8.0.40"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := mariaDBFlavour("img:tag", tc.env)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.wantErr)
+			require.ErrorContains(t, err, "--mariadb-image mariadb:11.4", "names the fix")
+		})
+	}
+}

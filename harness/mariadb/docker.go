@@ -94,6 +94,9 @@ func (d *Docker) Up(ctx context.Context) error {
 		d.cli, d.ownCli = cli, true
 		d.run.Defer("docker client", func(context.Context) error { return cli.Close() })
 	}
+	if err := images.CheckMariaDB(ctx, d.cli, d.opts.Image); err != nil {
+		return err
+	}
 	d.replNet = d.run.Name("repl")
 	if _, err := d.cli.NetworkCreate(ctx, d.replNet, client.NetworkCreateOptions{
 		Driver: "bridge", Internal: true, Labels: d.run.Labels(),

@@ -80,6 +80,7 @@ func Catalogue() []Spec {
 		PassthroughProviderCrash,
 		DatabaseCrash,
 		DatabasePause,
+		DatabaseRestart,
 		ProviderDatabaseCut,
 		ReplicationCutAndHeal,
 		ReplicationLag,

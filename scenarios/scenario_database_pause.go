@@ -19,3 +19,18 @@ func DatabasePause() Scenario {
 			Make: func(l faults.Lab) faults.Fault { return faults.DBPause{Lab: l, Side: "a"} }}},
 	}
 }
+
+// DatabaseRestart shuts master A down cleanly and starts it again: the
+// planned maintenance every operator does. Provider 1 is taken out while its
+// database is gone, and the restarted master must resume replication from
+// where it stopped, both ways, with no lost write.
+func DatabaseRestart() Scenario {
+	return Scenario{
+		Name:          "database-restart",
+		Description:   "MariaDB master A is shut down cleanly under load and started again; replication must resume both ways from where it stopped, with no lost write.",
+		NeedsDatabase: true,
+		Duration:      9 * time.Second,
+		Faults: []Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Make: func(l faults.Lab) faults.Fault { return faults.DBRestart{Lab: l, Side: "a"} }}},
+	}
+}

@@ -217,6 +217,21 @@ func (l *Lab) startDatabase(ctx context.Context) error {
 		return err
 	}
 	l.pair = pair
+	pair.started = l.followDatabase
+	return nil
+}
+
+// followDatabase re-points the database links of the providers on side at
+// the address that side's server has after a restart.
+func (l *Lab) followDatabase(side, addr string) error {
+	for i, pp := range l.opts.Plan.Providers {
+		if sideOf(i) != side {
+			continue
+		}
+		if err := l.links.Retarget(databaseLink(pp.ID), addr); err != nil {
+			return fmt.Errorf("follow restarted database %s: %w", side, err)
+		}
+	}
 	return nil
 }
 

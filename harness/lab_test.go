@@ -66,3 +66,30 @@ func TestLabInMemory(t *testing.T) {
 		assert.Error(t, err, "nothing listens on %s after Close", ep.HTTPSAt)
 	}
 }
+
+// TestLabFollowsRestartedDatabase: a database server that is killed and
+// started again (a container comes back on a new host port) is reached by
+// its provider again, which the balancer then takes back in.
+func TestLabFollowsRestartedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings up a MariaDB pair; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	plan, err := DefaultPlan(4, false)
+	require.NoError(t, err)
+	lab, err := Up(ctx, Options{Plan: plan, Database: DatabasePair})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = lab.Close(context.Background()) })
+
+	before, err := lab.Pair().HostAddr(ctx, "a")
+	require.NoError(t, err)
+	bound := 20 * time.Second
+	require.NoError(t, lab.Pair().Kill(ctx, "a"))
+	require.NoError(t, lab.WaitProvider(ctx, "p1", false, bound), "provider 1 is taken out while its database is gone")
+	require.NoError(t, lab.Pair().Start(ctx, "a"))
+	after, err := lab.Pair().HostAddr(ctx, "a")
+	require.NoError(t, err)
+	t.Logf("master a on the host: %s before, %s after the restart", before, after)
+	require.NoError(t, lab.WaitProvider(ctx, "p1", true, bound), "provider 1 reaches its restarted database and comes back")
+}

@@ -36,6 +36,10 @@ type PairOptions struct {
 type Pair struct {
 	p   mariadb.Pair
 	cfg mariadb.Config
+	// started, when set, is told the host address of a side that Start
+	// brought back: a container's host port changes on every start, and
+	// whatever reaches the server from the host must follow it.
+	started func(side, addr string) error
 }
 
 func side(s string) (mariadb.Side, error) { return mariadb.ParseSide(s) }
@@ -85,7 +89,17 @@ func (p *Pair) Kill(ctx context.Context, s string) error {
 	return p.onSide(s, func(sd mariadb.Side) error { return p.p.Kill(ctx, sd) })
 }
 func (p *Pair) Start(ctx context.Context, s string) error {
-	return p.onSide(s, func(sd mariadb.Side) error { return p.p.Start(ctx, sd) })
+	if err := p.onSide(s, func(sd mariadb.Side) error { return p.p.Start(ctx, sd) }); err != nil {
+		return err
+	}
+	if p.started == nil {
+		return nil
+	}
+	addr, err := p.HostAddr(ctx, s)
+	if err != nil {
+		return fmt.Errorf("address of restarted database %s: %w", s, err)
+	}
+	return p.started(s, addr)
 }
 func (p *Pair) Stop(ctx context.Context, s string) error {
 	return p.onSide(s, func(sd mariadb.Side) error { return p.p.Stop(ctx, sd) })

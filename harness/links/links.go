@@ -102,6 +102,27 @@ func (l *Links) Restore(name string) error {
 	return nil
 }
 
+// Retarget points a link at a new upstream, as when the server behind it
+// came back on another port (a restarted container gets a new host port).
+// The link keeps its address, its toxics and whether it is cut; live
+// connections to the old upstream are closed.
+func (l *Links) Retarget(name, upstream string) error {
+	p, err := l.get(name)
+	if err != nil {
+		return err
+	}
+	p.Lock()
+	listen, enabled, old := p.Listen, p.Enabled, p.Upstream
+	p.Unlock()
+	if upstream == old {
+		return nil
+	}
+	if err := p.Update(&toxiproxy.Proxy{Listen: listen, Upstream: upstream, Enabled: enabled}); err != nil {
+		return fmt.Errorf("retarget link %s (%s -> %s): %w", name, old, upstream, err)
+	}
+	return nil
+}
+
 // Toxic is one toxiproxy toxic: Type is latency, timeout, reset_peer,
 // bandwidth, slow_close, slicer or limit_data; Attributes are its knobs
 // (latency in ms, timeout in ms with 0 = black hole, ...).

@@ -71,3 +71,36 @@ func TestCutRestoreAndToxics(t *testing.T) {
 	require.NoError(t, l.RemoveToxic(context.Background(), "p1", "slow"))
 	require.Error(t, l.Cut("nope"), "an unknown link is an error")
 }
+
+// TestRetarget: a server that came back on another port is reached through
+// the same link address again; a cut link stays cut until restored.
+func TestRetarget(t *testing.T) {
+	l := New()
+	t.Cleanup(l.Close)
+	old, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	oldAddr := old.Addr().String()
+	require.NoError(t, old.Close()) // the server went away: nothing listens there
+	addr, err := l.Add("db-p1", "127.0.0.1:0", oldAddr)
+	require.NoError(t, err)
+	_, err = roundTrip(addr)
+	require.Error(t, err, "the link leads to the old, dead port")
+
+	moved := echoServer(t)
+	require.NoError(t, l.Retarget("db-p1", moved))
+	_, err = roundTrip(addr)
+	require.NoError(t, err, "the same link address reaches the server on its new port")
+	again, err := l.Addr("db-p1")
+	require.NoError(t, err)
+	require.Equal(t, addr, again, "the link keeps its address")
+
+	require.NoError(t, l.Cut("db-p1"))
+	require.NoError(t, l.Retarget("db-p1", echoServer(t)))
+	_, err = roundTrip(addr)
+	require.Error(t, err, "retargeting does not restore a cut link")
+	require.NoError(t, l.Restore("db-p1"))
+	_, err = roundTrip(addr)
+	require.NoError(t, err)
+
+	require.ErrorContains(t, l.Retarget("nope", moved), `no link named "nope"`)
+}

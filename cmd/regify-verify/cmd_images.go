@@ -4,14 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/regify-verify/regify-verify/harness/images"
 )
 
+// imagesUsage is the usage of the 'images' command group.
+func imagesUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: regify-verify images build [flags]   (regify-verify images build --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	fmt.Fprintln(w, "  build     build the MariaDB image and the scratch image of the binary (no registry needed)")
+}
+
 // cmdImages builds the lab's images locally (no registry needed) and prints
 // their tags.
 func cmdImages(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		imagesUsage(e.stdout)
+		return errHelp
+	}
 	if len(args) == 0 || args[0] != "build" {
+		imagesUsage(e.stderr)
 		return usageError{errors.New("images: want 'images build [--mariadb-image REF] [--debian-mirror URL]'")}
 	}
 	fs := newFlags(e, "images build", "images build [--mariadb-image REF] [--debian-mirror URL] [--binary PATH]")

@@ -24,8 +24,22 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns flag errors into usage errors.
+// isHelp reports whether arg asks for help: -h, --help, -help or help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "--help", "-help", "help":
+		return true
+	}
+	return false
+}
+
+// parse parses args and turns flag errors into usage errors. A leading
+// "help" (as in 'regify-verify run help') prints the usage like --help.
 func parse(fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 && args[0] == "help" {
+		fs.Usage()
+		return errHelp
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage()

@@ -78,12 +78,18 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	// our log at debug level so a run's console stays readable.
 	tclog.SetDefault(slogPrintf{e.log})
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout, cmds)
-		if len(args) == 0 {
-			return exitInvalid
+	if len(args) == 0 {
+		usage(stderr, cmds)
+		return exitInvalid
+	}
+	if isHelp(args[0]) {
+		if len(args) == 1 {
+			usage(stdout, cmds)
+			return exitOK
 		}
-		return exitOK
+		// 'regify-verify help run' and 'regify-verify help lab up' are
+		// 'regify-verify run --help' and 'regify-verify lab up --help'.
+		args = append(append([]string{}, args[1:]...), "--help")
 	}
 	c, ok := cmds[args[0]]
 	if !ok {

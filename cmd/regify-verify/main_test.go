@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,6 +29,10 @@ func TestExitCodes(t *testing.T) {
 		{"report without --from", []string{"report"}, exitInvalid, "--from DIR is required"},
 		{"report from nowhere", []string{"report", "--from", "/nonexistent-rv"}, exitInvalid, "report.json"},
 		{"lb without config", []string{"lb"}, exitInvalid, "config"},
+		{"lab without sub-command", []string{"lab"}, exitInvalid, "want 'lab up' or 'lab down [--all]'"},
+		{"lab unknown sub-command", []string{"lab", "sideways"}, exitInvalid, `unknown sub-command "sideways"`},
+		{"images without build", []string{"images"}, exitInvalid, "want 'images build"},
+		{"help for an unknown command", []string{"help", "frobnicate"}, exitInvalid, `unknown command "frobnicate"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,5 +41,55 @@ func TestExitCodes(t *testing.T) {
 			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out.String(), errOut.String())
 			assert.Contains(t, out.String()+errOut.String(), tc.out)
 		})
+	}
+}
+
+// TestHelp: --help, -h and help on every command, sub-command and command
+// group print the usage on stdout (nothing on stderr) and exit 0.
+func TestHelp(t *testing.T) {
+	cases := []struct {
+		cmd  []string // the command, without the help argument
+		want string   // the start of its usage line
+	}{
+		{nil, "Usage: regify-verify <command>"},
+		{[]string{"run"}, "Usage: regify-verify run ["},
+		{[]string{"list"}, "Usage: regify-verify list"},
+		{[]string{"check"}, "Usage: regify-verify check --target"},
+		{[]string{"report"}, "Usage: regify-verify report --from"},
+		{[]string{"lab"}, "Usage: regify-verify lab <up|down>"},
+		{[]string{"lab", "up"}, "Usage: regify-verify lab up ["},
+		{[]string{"lab", "down"}, "Usage: regify-verify lab down ["},
+		{[]string{"images"}, "Usage: regify-verify images build [flags]"},
+		{[]string{"images", "build"}, "Usage: regify-verify images build [--mariadb-image"},
+		{[]string{"lb"}, "Usage: regify-verify lb --config"},
+		{[]string{"provider"}, "Usage: regify-verify provider --id"},
+		{[]string{"clearing"}, "Usage: regify-verify clearing --listen"},
+	}
+	// Every command of the table above must be covered.
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		if len(tc.cmd) > 0 {
+			covered[tc.cmd[0]] = true
+		}
+	}
+	for name := range commands() {
+		assert.True(t, covered[name], "command %q has no --help case", name)
+	}
+	for _, tc := range cases {
+		variants := [][]string{
+			append(append([]string{}, tc.cmd...), "--help"),
+			append(append([]string{}, tc.cmd...), "-h"),
+			append(append([]string{}, tc.cmd...), "help"),
+			append([]string{"help"}, tc.cmd...),
+		}
+		for _, args := range variants {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				var out, errOut bytes.Buffer
+				code := realMain(args, &out, &errOut)
+				assert.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", out.String(), errOut.String())
+				assert.Contains(t, out.String(), tc.want)
+				assert.Empty(t, errOut.String())
+			})
+		}
 	}
 }

@@ -22,6 +22,10 @@ type SweepOptions struct {
 	// TempRoot is where temp dirs live; empty means os.TempDir().
 	TempRoot string
 	Log      *slog.Logger
+
+	// scope, "key=value", narrows the Docker listings to objects that also
+	// carry that label, so that tests see only the objects they made.
+	scope string
 }
 
 // SweepReport says what Sweep removed.
@@ -39,17 +43,12 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 	var rep SweepReport
 	var errs []error
 	self := SelfOwner()
-	doomed := func(owner string) bool {
-		if owner == self {
-			return false
-		}
-		if o.All {
-			return true
-		}
-		return !ownerAlive(owner)
-	}
+	doomed := func(owner string) bool { return doomed(owner, self, o.All) }
 	if o.Docker != nil {
 		f := make(client.Filters).Add("label", LabelRun)
+		if o.scope != "" {
+			f = f.Add("label", o.scope)
+		}
 		cl, err := o.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 		if err != nil {
 			return rep, fmt.Errorf("list containers of regify-verify runs: %w", err)
@@ -121,6 +120,19 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 			"volumes", len(rep.Volumes), "tempdirs", len(rep.TempDirs), "kept", rep.Kept)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// doomed says whether Sweep removes an object of ours whose owner label is
+// owner: never the calling process's own, with all every other one, else
+// only those whose owning process is gone.
+func doomed(owner, self string, all bool) bool {
+	if owner == self {
+		return false
+	}
+	if all {
+		return true
+	}
+	return !ownerAlive(owner)
 }
 
 func firstName(names []string) string {

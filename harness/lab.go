@@ -453,6 +453,9 @@ func (l *Lab) waitHealthy(ctx context.Context, bound time.Duration) error {
 	}
 }
 
+// DownBackends names the backends the balancer has out of service now.
+func (l *Lab) DownBackends() []string { return l.downBackends() }
+
 func (l *Lab) downBackends() []string {
 	var down []string
 	for _, p := range l.balancer.Health().Pools {

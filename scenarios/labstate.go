@@ -72,6 +72,7 @@ func (s *lagSampler) samples() []history.LagSample {
 // replica state, checksums and the messages on each master.
 func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, bound time.Duration) (history.Final, error) {
 	final := history.Final{Lag: lag, Clearing: &history.ClearingState{Cleared: stripTenant(lab.Cleared())}}
+	final.Balancer = backendsBack(ctx, lab, bound)
 	pair := lab.Pair()
 	if pair == nil {
 		return final, nil
@@ -114,6 +115,28 @@ func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, 
 	}
 	final.DB = db
 	return final, nil
+}
+
+// backendsBack waits, up to bound, until the balancer has every backend in
+// service again: every fault has been recovered by now, so a backend still
+// out means a provider that never came back (a lab that stays degraded).
+func backendsBack(ctx context.Context, lab *harness.Lab, bound time.Duration) *history.BalancerState {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		down := lab.DownBackends()
+		if len(down) == 0 {
+			return &history.BalancerState{Waited: time.Since(start)}
+		}
+		select {
+		case <-ctx.Done():
+			return &history.BalancerState{Down: down, Waited: time.Since(start)}
+		case <-t.C:
+		}
+	}
 }
 
 // stripTenant turns tenant/id keys into ids: the load's message ids are

@@ -125,6 +125,16 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 			ev.addf("%s: %d failed requests > budget %d", name, m.failures, f.Budget)
 		}
 	}
+	if b := h.Final.Balancer; b != nil {
+		if len(b.Down) > 0 {
+			measured++
+			parts = append(parts, "out of service at the end: "+strings.Join(b.Down, ", "))
+			ev.addf("after every fault was recovered, the balancer still had %s out of service %.1fs later: a provider that never came back",
+				strings.Join(b.Down, ", "), b.Waited.Seconds())
+		} else {
+			parts = append(parts, "every backend back in service at the end")
+		}
+	}
 	summary := strings.Join(parts, "; ")
 	if measured == 0 {
 		return skip("no requests during the provider faults: %s", summary)

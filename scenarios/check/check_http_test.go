@@ -278,10 +278,22 @@ func TestFailover(t *testing.T) {
 		{"consecutive successes", Failover{MaxRecovery: 3 * time.Second, Budget: 5, ConsecutiveOK: 2}, withFaults(hist(
 			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200), rq(12, "u1", "p2", 200), rq(20, "u1", "", 0, errText("eof")),
 		), crash("p1", 10, 30)), reports.Pass, []string{"recovered in 1.000s, 1 failed"}},
+		{"provider never back in service (lab stays degraded)", inv, withBalancer(withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200),
+		), crash("p1", 10, 15)), "p1-abc", "p1-def"), reports.Fail, []string{"still had p1-abc, p1-def out of service"}},
+		{"every backend back at the end", inv, withBalancer(withFaults(hist(
+			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200),
+		), crash("p1", 10, 15))), reports.Pass, []string{"recovered in 1.000s", "every backend back in service at the end"}},
 		{"no provider faults", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"no provider faults"}},
 		{"no requests during the fault", inv, withFaults(hist(rq(1, "u1", "p1", 200)), crash("p1", 10, 30)), reports.Skip, []string{"no requests"}},
 	}
 	runCases(t, cases)
+}
+
+// withBalancer records the balancer's backends still down at the end.
+func withBalancer(h *history.History, down ...string) *history.History {
+	h.Final.Balancer = &history.BalancerState{Down: down, Waited: 15 * time.Second}
+	return h
 }
 
 func TestCookieIsolation(t *testing.T) {

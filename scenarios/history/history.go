@@ -148,11 +148,20 @@ type ClearingState struct {
 	Cleared map[string]int `json:"cleared"`
 }
 
+// BalancerState is which backends the balancer still had out of service
+// after every fault was recovered, and how long the run waited for them.
+type BalancerState struct {
+	Down   []string      `json:"down,omitempty"`
+	Waited time.Duration `json:"waited_ns"`
+}
+
 // Final holds the state read after load and faults ended.
 type Final struct {
 	DB       *DBState       `json:"db,omitempty"`
 	Clearing *ClearingState `json:"clearing,omitempty"`
 	Lag      []LagSample    `json:"lag,omitempty"`
+	// Balancer is the lab balancer's view of its backends at the end.
+	Balancer *BalancerState `json:"balancer,omitempty"`
 	// Measures are scenario-specific figures (RTO, RPO of a drill).
 	Measures map[string]float64 `json:"measures,omitempty"`
 }

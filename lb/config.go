@@ -126,6 +126,11 @@ type Timeouts struct {
 	Handshake  time.Duration `yaml:"handshake"`   // TLS handshake, default 10s
 	Connect    time.Duration `yaml:"connect"`     // dial a backend, default 3s
 	Backend    time.Duration `yaml:"backend"`     // wait for a backend's response head, default 30s
+	// PassthroughIdle closes a passthrough connection (both ways) after this
+	// long without a byte in either direction; a transfer that keeps moving
+	// is never cut. The balancer cannot see requests in opaque bytes, so this
+	// is the whole bound on an idle or slowloris client. Default 60s.
+	PassthroughIdle time.Duration `yaml:"passthrough_idle"`
 }
 
 // TLSOptions shared by HTTPS listeners.
@@ -238,6 +243,9 @@ func (c Config) withDefaults() Config {
 	}
 	if t.Backend == 0 {
 		t.Backend = 30 * time.Second
+	}
+	if t.PassthroughIdle == 0 {
+		t.PassthroughIdle = 60 * time.Second
 	}
 	// A pool without a Host borrows the public name of a listener using it:
 	// providers pick the tenant by Host, so health checks need the name.
@@ -372,6 +380,9 @@ func (c Config) validate() error {
 	}
 	if h.Fall < 1 {
 		return fieldErr("health_check.fall", "must be at least 1")
+	}
+	if c.Timeouts.PassthroughIdle < 0 {
+		return fieldErr("timeouts.passthrough_idle", "must not be negative, got %v", c.Timeouts.PassthroughIdle)
 	}
 	if c.MaxHeaderBytes < 1024 {
 		return fieldErr("max_header_bytes", "must be at least 1024, got %d", c.MaxHeaderBytes)

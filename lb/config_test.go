@@ -97,6 +97,7 @@ func TestNewRejectsBadGoConfig(t *testing.T) {
 		{"two persistence modes", func(c *Config) { c.Broken.RoundRobin, c.Broken.CookieInsert = true, true }, "broken.cookie_insert"},
 		{"cookie hash and round robin", func(c *Config) { c.Broken.RoundRobin, c.Broken.CookieHash = true, "regify_session" }, "broken.cookie_hash"},
 		{"proxy protocol 3", func(c *Config) { c.Listeners[0].Mode, c.Listeners[0].ProxyProtocol = ModePassthrough, 3 }, "listeners[0].proxy_protocol"},
+		{"negative passthrough idle", func(c *Config) { c.Timeouts.PassthroughIdle = -time.Second }, "timeouts.passthrough_idle"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,16 +46,28 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		rep.RunID, rep.Seed, rep.Started = hs[0].Meta.RunID, hs[0].Meta.Seed, hs[0].Meta.Started
 	}
 	for _, h := range hs {
-		sc, err := scenarios.Judge(h)
-		if err != nil {
-			return usageError{err}
-		}
+		var orig *reports.Scenario
 		if oldErr == nil {
-			for _, o := range old.Scenarios {
-				if o.Name == sc.Name {
-					sc.Topology = o.Topology
+			for i := range old.Scenarios {
+				if old.Scenarios[i].Name == h.Meta.Scenario {
+					orig = &old.Scenarios[i]
 				}
 			}
+		}
+		var sc reports.Scenario
+		switch {
+		case rep.Mode == "target" && orig == nil:
+			return usageError{fmt.Errorf("re-judge history of %q: report.json of this 'regify-verify check' run has no scenario of that name, and only it says which invariants judged the history", h.Meta.Scenario)}
+		case rep.Mode == "target":
+			sc, err = scenarios.JudgeRecorded(h, *orig)
+		default:
+			sc, err = scenarios.Judge(h)
+			if err == nil && orig != nil {
+				sc.Topology = orig.Topology
+			}
+		}
+		if err != nil {
+			return usageError{err}
 		}
 		rep.Scenarios = append(rep.Scenarios, sc)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -353,45 +354,61 @@ func idleCount(bl *Balancer, pool string, backend int) int {
 // long it may take. Bodies that trickle for four times the idle timeout get
 // through in every framing and direction; a body that stalls for twice the
 // idle timeout is cut.
+//
+// The margins are for a busy 2-core CI machine: pace re-arms a deadline only
+// once less than half of it is left, so a body is guaranteed Idle/2 between
+// two pieces. With Idle 1s and a piece every 100ms, a scheduler stall of
+// 400ms still gets through; the trickles run in parallel to keep the test
+// short.
 func TestLongTransfersKeepMoving(t *testing.T) {
+	const (
+		idle   = time.Second
+		step   = 100 * time.Millisecond
+		pieces = 41 // 40 steps: 4x idle
+	)
 	c := newCerts(t)
 	b := startBackend(t, "p1-abc")
 	cfg := labConfig(c, []*testBackend{b}, []*testBackend{b})
-	cfg.Timeouts.Idle = 300 * time.Millisecond
-	cfg.Timeouts.Backend = 300 * time.Millisecond
+	cfg.Timeouts.Idle = idle
+	cfg.Timeouts.Backend = idle
 	bl := startLB(t, cfg)
 
 	for _, framing := range []string{"length", "chunked", "close"} {
 		t.Run("download framed by "+framing, func(t *testing.T) {
+			t.Parallel()
 			conn, br := rawTLS(t, c, bl)
-			io.WriteString(conn, "GET /trickle?n=13&every=100ms&framing="+framing+" HTTP/1.1\r\nHost: abc.test\r\n\r\n")
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			fmt.Fprintf(conn, "GET /trickle?n=%d&every=%v&framing=%s HTTP/1.1\r\nHost: abc.test\r\n\r\n", pieces, step, framing)
+			conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 			resp, err := http.ReadResponse(br, nil)
 			require.NoError(t, err)
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err, "the body was cut")
-			assert.Equal(t, strings.Repeat("x", 13), string(body))
+			assert.Equal(t, strings.Repeat("x", pieces), string(body))
 		})
 	}
 	t.Run("upload trickling for 4x idle", func(t *testing.T) {
+		t.Parallel()
 		conn, br := rawTLS(t, c, bl)
-		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: 13\r\n\r\n")
-		for i := 0; i < 13; i++ {
-			time.Sleep(100 * time.Millisecond) // the client's pace is the point here
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: abc.test\r\nContent-Length: %d\r\n\r\n", pieces)
+		for i := 0; i < pieces; i++ {
+			if i > 0 {
+				time.Sleep(step) // the client's pace is the point here
+			}
 			_, err := io.WriteString(conn, "y")
 			require.NoError(t, err)
 		}
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 		resp, err := http.ReadResponse(br, nil)
 		require.NoError(t, err)
 		body := readAll(t, resp)
 		assert.Equal(t, 200, resp.StatusCode)
-		assert.Contains(t, body, `"body":"`+strings.Repeat("y", 13)+`"`)
+		assert.Contains(t, body, `"body":"`+strings.Repeat("y", pieces)+`"`)
 	})
 	t.Run("download stalling for 2x idle is cut", func(t *testing.T) {
+		t.Parallel()
 		conn, br := rawTLS(t, c, bl)
-		io.WriteString(conn, "GET /trickle?n=2&every=600ms&framing=length HTTP/1.1\r\nHost: abc.test\r\n\r\n")
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(conn, "GET /trickle?n=2&every=%v&framing=length HTTP/1.1\r\nHost: abc.test\r\n\r\n", 2*idle)
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 		resp, err := http.ReadResponse(br, nil)
 		require.NoError(t, err)
 		body, err := io.ReadAll(resp.Body)

@@ -2,42 +2,11 @@ package images
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 )
-
-func TestMirrorFromSources(t *testing.T) {
-	tests := []struct {
-		name  string
-		files map[string]string
-		want  string
-	}{
-		{"deb822", map[string]string{"sources.list.d/debian.sources": "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n\nTypes: deb\nURIs: http://mirror.example/debian-security\n"}, "http://mirror.example/debian"},
-		{"one line with options", map[string]string{"sources.list": "# c\ndeb [arch=amd64 signed-by=/k.gpg] https://m.example/debian/ bookworm main\n"}, "https://m.example/debian"},
-		{"skips third party", map[string]string{"sources.list.d/x.list": "deb https://other.example/apt cloud main\n", "sources.list.d/y.sources": "Types: deb\nURIs: http://m.example/debian\n"}, "http://m.example/debian"},
-		{"disabled stanza", map[string]string{"sources.list.d/y.sources": "Enabled: no\nTypes: deb\nURIs: http://m.example/debian\n"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			require.NoError(t, os.MkdirAll(filepath.Join(dir, "sources.list.d"), 0o755))
-			for n, c := range tt.files {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644))
-			}
-			got, err := mirrorFromSources(dir)
-			if tt.want == "" {
-				require.ErrorIs(t, err, ErrNoMirror)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
-		})
-	}
-}
 
 func TestMariaDBTagStable(t *testing.T) {
 	a := MariaDBTag(MariaDBOptions{})

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestExitCodes covers the contract of the command line: 0 for success, 2
@@ -91,5 +94,40 @@ func TestHelp(t *testing.T) {
 				assert.Empty(t, errOut.String())
 			})
 		}
+	}
+}
+
+// TestCheckMalformedDeployment: a malformed deployment file exits 2 with
+// one message naming the file, the line and the key, and what to fix.
+func TestCheckMalformedDeployment(t *testing.T) {
+	const domain = "domains:\n  - name: abc.test\n    https: https://abc.test/\n"
+	cases := []struct {
+		name, yaml string
+		want       []string // all in the message
+	}{
+		{"unknown key in a domain", "name: x\n" + domain + "    colour: red\nclients:\n  source_ips: 127.0.10.1\n",
+			[]string{"deployment.yaml:5: domains[0].colour: unknown key", "known keys here: name, https, http, address"}},
+		{"unknown top-level key", "name: x\n" + domain + "clients:\n  source_ips: 127.0.10.1\nbalancer: haproxy\n",
+			[]string{"deployment.yaml:7: balancer: unknown key"}},
+		{"IP range backwards", "name: x\n" + domain + "clients:\n  source_ips: 127.0.10.9-127.0.10.1\n",
+			[]string{"deployment.yaml:6: clients.source_ips:", "runs backwards"}},
+		{"IP range not two addresses", "name: x\n" + domain + "clients:\n  source_ips: 127.0.10.1-bogus\n",
+			[]string{"deployment.yaml:6: clients.source_ips:", "such as 127.0.10.1-127.0.10.32"}},
+		{"domains missing", "name: x\nclients:\n  source_ips: 127.0.10.1\n",
+			[]string{"deployment.yaml:1: domains: required key missing", "list the public names"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "deployment.yaml")
+			require.NoError(t, os.WriteFile(file, []byte(tc.yaml), 0o600))
+			var out, errOut bytes.Buffer
+			code := realMain([]string{"check", "--target", file, "--dry-run"}, &out, &errOut)
+			assert.Equal(t, exitInvalid, code, "stdout: %s\nstderr: %s", &out, &errOut)
+			assert.Empty(t, out.String(), "nothing is planned for a malformed file")
+			assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "one message: %s", &errOut)
+			for _, w := range tc.want {
+				assert.Contains(t, errOut.String(), w)
+			}
+		})
 	}
 }

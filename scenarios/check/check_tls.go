@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,9 +12,16 @@ import (
 
 // TLS checks that each public name gets its own valid certificate: every TLS
 // probe verified, negotiated TLS 1.2 or newer, and the certificate names the
-// expected host; and every public IP was probed both with SNI and without
-// (clients without SNI get the certificate of the IP).
+// expected host; every public IP was probed both with SNI and without
+// (clients without SNI get the certificate of the IP); and every handshake
+// that offered only TLS 1.0 and 1.1 (probes by TLSLegacyProbeUser) was
+// refused.
 type TLS struct{}
+
+// TLSLegacyProbeUser is the User of the tls-probe records whose handshake
+// offered only TLS 1.0 and 1.1 (load.LegacyTLSProbeUser): such a handshake
+// must fail, and one that succeeded fails the invariant.
+const TLSLegacyProbeUser = "probe-legacy-tls"
 
 // Name implements Invariant.
 func (TLS) Name() string { return NameTLS }
@@ -40,7 +48,7 @@ func (TLS) Check(h *history.History) reports.Invariant {
 		}
 	}
 	var ev evidence
-	probes := 0
+	probes, legacy := 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.Op != history.OpTLS || r.TLS == nil {
@@ -48,6 +56,16 @@ func (TLS) Check(h *history.History) reports.Invariant {
 		}
 		probes++
 		t := r.TLS
+		if r.User == TLSLegacyProbeUser {
+			legacy++
+			// A refused handshake leaves no version; a connection that
+			// failed before it is reported by the other probes.
+			if r.Err == "" && t.Version != "" && !tlsAtLeast12(t.Version) && ev.want() {
+				ev.lines = append(ev.lines, offset(base, r.Start)+" "+t.Expected+" at "+t.Address+" accepted "+t.Version+
+					" from a client offering only TLS 1.0 and 1.1: disable TLS 1.0 and 1.1 on the balancer")
+			}
+			continue
+		}
 		if t.Address != "" {
 			s := note(hostOnly(t.Address))
 			if t.ServerName != "" {
@@ -86,7 +104,11 @@ func (TLS) Check(h *history.History) reports.Invariant {
 	if ev.count() > 0 {
 		return fail(&ev, "%d problems in %d TLS probes of %d public IPs", ev.count(), probes, len(ips))
 	}
-	return pass("%d TLS probes of %d public IPs, with and without SNI: certificates valid for their names, TLS ≥ 1.2", probes, len(ips))
+	refused := ""
+	if legacy > 0 {
+		refused = fmt.Sprintf("; %d handshakes offering only TLS 1.0/1.1 refused", legacy)
+	}
+	return pass("%d TLS probes of %d public IPs, with and without SNI: certificates valid for their names, TLS ≥ 1.2%s", probes, len(ips), refused)
 }
 
 // tlsAtLeast12 accepts "TLS 1.2", "TLS 1.3" and newer; SSL and TLS 1.0/1.1 fail.

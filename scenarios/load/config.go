@@ -51,6 +51,20 @@ var DefaultMix = Mix{Inbox: 50, Send: 30, Read: 17, Logout: 3}
 
 func (m Mix) total() int { return m.Inbox + m.Send + m.Read + m.Logout }
 
+// Paths are where a user logs in and lists its inbox, below a domain's base
+// URL. Sends, reads and logout follow the provider contract
+// (/messages, /messages/{id}, /logout).
+type Paths struct {
+	// Login takes the form user, password and sets the session cookie.
+	Login string
+	// Inbox is the logged-in user's probe: a GET that needs the session.
+	Inbox string
+}
+
+// DefaultPaths are the provider contract's (docs/CONTRACTS.md); a zero
+// field of Config.Paths takes its value from here.
+var DefaultPaths = Paths{Login: "/login", Inbox: "/inbox"}
+
 // Config describes one load run.
 type Config struct {
 	// Users is the number of simulated users.
@@ -80,6 +94,8 @@ type Config struct {
 	Seed int64
 	// Mix weighs inbox, send, read and logout; DefaultMix if zero.
 	Mix Mix
+	// Paths of login and inbox; a zero field means DefaultPaths'.
+	Paths Paths
 	// Counters, when set, is updated while the run goes, for progress lines.
 	Counters *Counters
 	// Logger receives debug and warning messages; slog.Default() if nil.
@@ -93,6 +109,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Mix == (Mix{}) {
 		c.Mix = DefaultMix
+	}
+	if c.Paths.Login == "" {
+		c.Paths.Login = DefaultPaths.Login
+	}
+	if c.Paths.Inbox == "" {
+		c.Paths.Inbox = DefaultPaths.Inbox
 	}
 	if c.Counters == nil {
 		c.Counters = new(Counters)
@@ -134,6 +156,11 @@ func (c Config) validate() error {
 	}
 	if c.Mix.Inbox < 0 || c.Mix.Send < 0 || c.Mix.Read < 0 || c.Mix.Logout < 0 {
 		errs = append(errs, fmt.Errorf("negative weight in mix %+v", c.Mix))
+	}
+	for _, p := range []struct{ name, path string }{{"login", c.Paths.Login}, {"inbox", c.Paths.Inbox}} {
+		if p.path != "" && !strings.HasPrefix(p.path, "/") {
+			errs = append(errs, fmt.Errorf("%s path %q: want a path starting with /", p.name, p.path))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("load config: %w", err)

@@ -199,6 +199,35 @@ type labOptions struct {
 	wrongDefault bool
 	// noRedirect makes the http listeners serve content instead of redirecting.
 	noRedirect bool
+	// paths serves the contract's paths under other names (served path ->
+	// contract path); the contract's own names then answer 404.
+	paths map[string]string
+	// minTLS is the https listeners' lowest version; 0 is Go's default (1.2).
+	minTLS uint16
+}
+
+// renamed serves h with the paths of opt.paths.
+func renamed(h http.Handler, paths map[string]string) http.Handler {
+	if len(paths) == 0 {
+		return h
+	}
+	hidden := map[string]bool{}
+	for _, contract := range paths {
+		hidden[contract] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if contract, ok := paths[r.URL.Path]; ok {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.RequestURI = contract, contract
+			h.ServeHTTP(w, r2)
+			return
+		}
+		if hidden[r.URL.Path] {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func newTestLab(t testing.TB, fake *fakeProvider, opt labOptions) *testLab {
@@ -221,6 +250,7 @@ func newTestLab(t testing.TB, fake *fakeProvider, opt labOptions) *testLab {
 		tcfg := &tls.Config{
 			Certificates: []tls.Certificate{def.TLS},
 			NextProtos:   []string{"http/1.1"},
+			MinVersion:   opt.minTLS,
 			GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 				if l, ok := lab.leaves[h.ServerName]; ok {
 					return &l.TLS, nil
@@ -231,7 +261,7 @@ func newTestLab(t testing.TB, fake *fakeProvider, opt labOptions) *testLab {
 		httpsLn, err := net.Listen("tcp", ip+":0")
 		require.NoError(t, err)
 		httpsPort := httpsLn.Addr().(*net.TCPAddr).Port
-		serve(t, tls.NewListener(httpsLn, tcfg), fake)
+		serve(t, tls.NewListener(httpsLn, tcfg), renamed(fake, opt.paths))
 
 		var plain http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			host, _, _ := net.SplitHostPort(r.Host)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +233,55 @@ func TestRunPlanIsReproducibleFromTheSeed(t *testing.T) {
 		}
 	}
 	assert.True(t, differs, "another seed gives another plan")
+}
+
+func TestRunUsesConfiguredPaths(t *testing.T) {
+	// The provider serves login at /auth/signin and the inbox at /home;
+	// /login and /inbox answer 404 there.
+	renamedPaths := map[string]string{"/auth/signin": "/login", "/home": "/inbox"}
+	tests := []struct {
+		name      string
+		paths     Paths
+		wantLogin string
+		wantInbox string
+		loginOK   bool
+	}{
+		{name: "configured paths log in", paths: Paths{Login: "/auth/signin", Inbox: "/home"},
+			wantLogin: "/auth/signin", wantInbox: "/home", loginOK: true},
+		{name: "broken: the contract's defaults get 404", paths: Paths{},
+			wantLogin: "/login", wantInbox: "/inbox", loginOK: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lab := newTestLab(t, newFakeProvider(), labOptions{paths: renamedPaths})
+			cfg := lab.config(3)
+			cfg.Mix = Mix{Inbox: 1}
+			cfg.Paths = tt.paths
+			cfg.MaxRequests = 30
+
+			reqs := runLab(t, lab, cfg)
+
+			require.Len(t, reqs, 30)
+			logins, inboxes := 0, 0
+			for _, r := range reqs {
+				path := r.URL[strings.Index(r.URL[len("https://"):], "/")+len("https://"):]
+				switch r.Op {
+				case history.OpLogin:
+					logins++
+					assert.Equal(t, tt.wantLogin, path)
+					assert.Equal(t, tt.loginOK, r.Status == http.StatusOK, "login answered %d", r.Status)
+				case history.OpInbox:
+					inboxes++
+					assert.Equal(t, tt.wantInbox, path)
+					assert.Equal(t, http.StatusOK, r.Status)
+				}
+			}
+			assert.Positive(t, logins)
+			if tt.loginOK {
+				assert.Positive(t, inboxes, "logged-in users list their inbox")
+			} else {
+				assert.Zero(t, inboxes, "no user got a session")
+			}
+		})
+	}
 }

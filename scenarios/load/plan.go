@@ -28,6 +28,7 @@ type plan struct {
 	idPrefix string
 	users    int // for choosing recipients
 	mix      Mix
+	paths    Paths
 	rng      *rand.Rand
 
 	loggedIn bool
@@ -46,6 +47,7 @@ func newPlan(seed int64, user, users int, password string, mix Mix) *plan {
 		idPrefix: fmt.Sprint(seed),
 		users:    users,
 		mix:      mix,
+		paths:    DefaultPaths,
 		rng:      rand.New(rand.NewPCG(uint64(seed), uint64(user))),
 	}
 }
@@ -53,7 +55,7 @@ func newPlan(seed int64, user, users int, password string, mix Mix) *plan {
 // next returns the user's next step.
 func (p *plan) next() step {
 	if !p.loggedIn {
-		return step{op: history.OpLogin, method: http.MethodPost, path: "/login",
+		return step{op: history.OpLogin, method: http.MethodPost, path: p.paths.Login,
 			form: url.Values{"user": {p.name}, "password": {p.password}}}
 	}
 	if p.pending != nil {
@@ -61,12 +63,12 @@ func (p *plan) next() step {
 	}
 	total := p.mix.total()
 	if total <= 0 {
-		return step{op: history.OpInbox, method: http.MethodGet, path: "/inbox"}
+		return step{op: history.OpInbox, method: http.MethodGet, path: p.paths.Inbox}
 	}
 	r := p.rng.IntN(total)
 	switch {
 	case r < p.mix.Inbox:
-		return step{op: history.OpInbox, method: http.MethodGet, path: "/inbox"}
+		return step{op: history.OpInbox, method: http.MethodGet, path: p.paths.Inbox}
 	case r < p.mix.Inbox+p.mix.Send:
 		p.nSent++
 		id := fmt.Sprintf("%s-%s-%d", p.idPrefix, p.name, p.nSent)
@@ -77,7 +79,7 @@ func (p *plan) next() step {
 		return s
 	case r < p.mix.Inbox+p.mix.Send+p.mix.Read:
 		if len(p.sent) == 0 {
-			return step{op: history.OpInbox, method: http.MethodGet, path: "/inbox"}
+			return step{op: history.OpInbox, method: http.MethodGet, path: p.paths.Inbox}
 		}
 		id := p.sent[p.rng.IntN(len(p.sent))]
 		return step{op: history.OpRead, method: http.MethodGet, path: "/messages/" + id, msgID: id}

@@ -131,6 +131,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no duration", change: func(c *Config) { c.Duration = 0 }, want: "duration must be positive"},
 		{name: "no CA", change: func(c *Config) { c.CA = nil }, want: "no CA"},
 		{name: "negative weight", change: func(c *Config) { c.Mix.Read = -1 }, want: "negative weight"},
+		{name: "relative login path", change: func(c *Config) { c.Paths.Login = "login" }, want: `login path "login"`},
+		{name: "relative inbox path", change: func(c *Config) { c.Paths.Inbox = "home" }, want: `inbox path "home"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

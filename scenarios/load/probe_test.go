@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/history"
 )
 
@@ -119,9 +122,12 @@ func TestProbeTLS(t *testing.T) {
 			require.NoError(t, ProbeTLS(ctx, cfg, rec))
 
 			reqs := rec.History().Requests
-			require.Len(t, reqs, 4)
+			require.Len(t, reqs, 6, "with SNI, without, and TLS ≤ 1.1 per name")
 			for _, r := range reqs {
 				require.Equal(t, history.OpTLS, r.Op)
+				if r.User == LegacyTLSProbeUser {
+					continue // TestProbeTLSLegacyVersions
+				}
 				require.Empty(t, r.Err)
 				require.NotNil(t, r.TLS)
 				f := r.TLS
@@ -158,11 +164,66 @@ func TestProbeTLSRecordsRefusedConnections(t *testing.T) {
 	rec := history.NewRecorder(history.Meta{})
 	require.NoError(t, ProbeTLS(context.Background(), cfg, rec))
 	reqs := rec.History().Requests
-	require.Len(t, reqs, 2)
+	require.Len(t, reqs, 3)
 	for _, r := range reqs {
 		assert.Contains(t, r.Err, "127.0.11.9:1")
 		require.NotNil(t, r.TLS)
 		assert.False(t, r.TLS.Verified)
 		assert.NotEmpty(t, r.TLS.VerifyErr)
+	}
+}
+
+// A balancer that still accepts TLS 1.0/1.1 is caught by the handshake that
+// offers nothing newer, and the tls invariant fails naming name, address and
+// version; one with Go's default minimum (TLS 1.2) refuses it and passes.
+func TestProbeTLSLegacyVersions(t *testing.T) {
+	tests := []struct {
+		name     string
+		minTLS   uint16
+		accepted string // version the legacy handshake got; "" refused
+		verdict  reports.Verdict
+	}{
+		{name: "minimum TLS 1.2 refuses", minTLS: 0, verdict: reports.Pass},
+		{name: "broken: TLS 1.0 allowed", minTLS: tls.VersionTLS10, accepted: "TLS 1.1", verdict: reports.Fail},
+		{name: "broken: TLS 1.1 allowed", minTLS: tls.VersionTLS11, accepted: "TLS 1.1", verdict: reports.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lab := newTestLab(t, newFakeProvider(), labOptions{minTLS: tt.minTLS})
+			cfg := lab.config(1)
+			rec := history.NewRecorder(history.Meta{Domains: lab.domains})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			require.NoError(t, ProbeTLS(ctx, cfg, rec))
+
+			h := rec.History()
+			legacy := 0
+			for _, r := range h.Requests {
+				if r.User != LegacyTLSProbeUser {
+					assert.Empty(t, r.Err, "the normal probes succeed")
+					continue
+				}
+				legacy++
+				assert.Equal(t, r.Tenant, r.TLS.ServerName, "the legacy probe sends the name")
+				assert.Equal(t, tt.accepted, r.TLS.Version)
+				if tt.accepted == "" {
+					assert.Contains(t, r.Err, "TLS handshake")
+				} else {
+					assert.Empty(t, r.Err)
+				}
+			}
+			assert.Equal(t, len(lab.domains), legacy, "one legacy handshake per name")
+
+			assert.Equal(t, check.TLSLegacyProbeUser, LegacyTLSProbeUser)
+			inv := check.Run(h, []check.Invariant{check.TLS{}})[0]
+			assert.Equal(t, tt.verdict, inv.Verdict, "%s %v", inv.Summary, inv.Evidence)
+			if tt.verdict == reports.Fail {
+				text := strings.Join(inv.Evidence, "\n")
+				for _, d := range lab.domains {
+					assert.Contains(t, text, d.Name+" at "+d.PublicIP+":")
+				}
+				assert.Contains(t, text, "accepted "+tt.accepted)
+			}
+		})
 	}
 }

@@ -12,12 +12,18 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/history"
 )
 
+// LegacyTLSProbeUser is the User of the tls-probe records whose handshake
+// offered only TLS 1.0 and 1.1: the balancer must refuse it. The tls
+// invariant (check.TLSLegacyProbeUser) judges those records by that name.
+const LegacyTLSProbeUser = "probe-legacy-tls"
+
 // ProbeTLS shakes hands with every domain's https address (its public IP,
-// through cfg.Dial) twice: once sending the name as SNI and once sending no
-// SNI, as an old client would. It records the facts of each handshake with
-// Op tls-probe. The chain is always verified by hand against cfg.CA for the
-// domain's name, also when no SNI was sent. Handshake errors are recorded,
-// not returned.
+// through cfg.Dial) three times: sending the name as SNI, sending no SNI, as
+// an old client would, and sending the name but offering only TLS 1.0 and
+// 1.1 (User LegacyTLSProbeUser), which must be refused. It records the facts
+// of each handshake with Op tls-probe. The chain is always verified by hand
+// against cfg.CA for the domain's name, also when no SNI was sent.
+// Handshake errors are recorded, not returned.
 func ProbeTLS(ctx context.Context, cfg Config, sink Sink) error {
 	if err := checkProbeConfig(&cfg, "TLS probe"); err != nil {
 		return err
@@ -38,17 +44,25 @@ func ProbeTLS(ctx context.Context, cfg Config, sink Sink) error {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("TLS probe of %s: %w", d.Name, err)
 			}
-			rec := handshake(ctx, &cfg, src, base.Hostname(), addr, sni)
+			rec := handshake(ctx, &cfg, src, base.Hostname(), addr, sni, 0)
 			rec.URL = base.String()
 			sink.Add(rec)
 		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("TLS probe of %s: %w", d.Name, err)
+		}
+		rec := handshake(ctx, &cfg, src, base.Hostname(), addr, base.Hostname(), tls.VersionTLS11)
+		rec.User = LegacyTLSProbeUser
+		rec.URL = base.String()
+		sink.Add(rec)
 	}
 	return nil
 }
 
 // handshake makes one TLS handshake to addr sending sni (none when empty)
-// and verifies the peer's chain for expected.
-func handshake(ctx context.Context, cfg *Config, src netip.Addr, expected, addr, sni string) history.Request {
+// and verifies the peer's chain for expected. maxVersion caps the versions
+// offered (0: up to TLS 1.3).
+func handshake(ctx context.Context, cfg *Config, src netip.Addr, expected, addr, sni string, maxVersion uint16) history.Request {
 	rec := history.Request{User: ProbeUser, Tenant: expected, Op: history.OpTLS, Start: time.Now()}
 	if src.IsValid() {
 		rec.SourceIP = src.String()
@@ -77,6 +91,7 @@ func handshake(ctx context.Context, cfg *Config, src netip.Addr, expected, addr,
 		InsecureSkipVerify: true, //nolint:gosec // verified by hand below
 		NextProtos:         []string{"h2", "http/1.1"},
 		MinVersion:         tls.VersionTLS10, // observe old versions rather than refuse them
+		MaxVersion:         maxVersion,
 	})
 	err = conn.HandshakeContext(ctx)
 	rec.Latency = time.Since(rec.Start)

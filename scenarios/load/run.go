@@ -112,13 +112,15 @@ func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*use
 			return nil, fmt.Errorf("load: user %d: %w", i, err)
 		}
 		base.Path = strings.TrimSuffix(base.Path, "/")
+		pl := newPlan(cfg.Seed, i, cfg.Users, cfg.Password, cfg.Mix)
+		pl.paths = cfg.Paths
 		u := &user{
 			idx:    i,
 			name:   userName(i),
 			domain: d,
 			base:   base,
 			source: cfg.SourceIPs[i],
-			plan:   newPlan(cfg.Seed, i, cfg.Users, cfg.Password, cfg.Mix),
+			plan:   pl,
 			jar:    newJar(),
 		}
 		if newRT != nil {

@@ -170,6 +170,7 @@ func loadConfig(d *Deployment, opts Options) load.Config {
 		Users: opts.Users, SourceIPs: d.Clients.SourceIPs[:opts.Users], Domains: doms,
 		Rate: opts.Rate, Duration: opts.Duration, Password: d.Session.Password, CA: d.TLS.Roots,
 		Dial: opts.Dial, Timeout: d.Load.Timeout, Seed: opts.Seed, Counters: opts.Counters, Logger: opts.Logger,
+		Paths: load.Paths{Login: d.Session.LoginPath, Inbox: d.Session.ProbePath},
 	}
 }
 

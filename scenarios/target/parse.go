@@ -439,13 +439,12 @@ func (p *parser) session(m map[string]field) error {
 	if err != nil {
 		return err
 	}
-	// The load generator speaks the provider contract (docs/CONTRACTS.md):
-	// a provider mounted under a prefix is described by the base URLs.
+	// The load logs in at login_path and probes the session at probe_path,
+	// below each domain's base URL (docs/CONTRACTS.md has the defaults).
 	for _, k := range []struct {
-		key  string
-		dst  *string
-		want string
-	}{{"login_path", &s.LoginPath, DefaultLoginPath}, {"probe_path", &s.ProbePath, DefaultProbePath}} {
+		key string
+		dst *string
+	}{{"login_path", &s.LoginPath}, {"probe_path", &s.ProbePath}} {
 		if !present(sec, k.key) {
 			continue
 		}
@@ -456,8 +455,8 @@ func (p *parser) session(m map[string]field) error {
 		if !strings.HasPrefix(v, "/") {
 			return w.errf(sec[k.key].val, "session."+k.key, "%q: want a path starting with /", clip(v))
 		}
-		if v != k.want {
-			return w.errf(sec[k.key].val, "session."+k.key, "%q: the load follows the provider contract, which uses %s; put a path prefix into the domains' base URLs instead", clip(v), k.want)
+		if strings.ContainsAny(v, "?# \t") {
+			return w.errf(sec[k.key].val, "session."+k.key, "%q: want a plain path, without query, fragment or spaces", clip(v))
 		}
 		*k.dst = v
 	}

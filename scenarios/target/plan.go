@@ -39,7 +39,7 @@ func Plan(d *Deployment) []Step {
 		if dom.Address.IsValid() {
 			at = "at public IP " + dom.Address.String()
 		}
-		add("tls", "%s %s: handshake with and without SNI, verify the chain against %s, names, expiry (≥ %d days left), TLS ≥ 1.2, HSTS", dom.HTTPS, at, ca, int(d.TLS.MinValidity.Hours()/24))
+		add("tls", "%s %s: handshake with and without SNI, verify the chain against %s, names, expiry (≥ %d days left), TLS ≥ 1.2, a handshake offering only TLS 1.0/1.1 must be refused, HSTS", dom.HTTPS, at, ca, int(d.TLS.MinValidity.Hours()/24))
 	}
 	for _, dom := range d.Domains {
 		if dom.HTTP == "" {
@@ -49,8 +49,8 @@ func Plan(d *Deployment) []Step {
 		add("redirect", "%s: GET / and two paths with queries, expect a redirect to the same host, path and query on https, never content", dom.HTTP)
 	}
 	ips := d.Clients.SourceIPs[:d.Load.Users]
-	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, login as the provider contract says (%s, test password: ***), rotating cookies, %s names the provider",
-		d.Load.Users, ips[0], ips[len(ips)-1], d.Load.Rate, d.Load.Duration, d.Session.LoginPath, d.ProviderHeader)
+	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, log in at %s (test password: ***), probe the session at %s, rotating cookies, %s names the provider",
+		d.Load.Users, ips[0], ips[len(ips)-1], d.Load.Rate, d.Load.Duration, d.Session.LoginPath, d.Session.ProbePath, d.ProviderHeader)
 	add("load", "judge stickiness by source IP, spread over the providers, session continuity, cookie isolation, forwarded headers (%s mode)", d.Mode)
 	if db := d.Database; db != nil {
 		add("database", "connect to master a %s and master b %s", RedactDSN(db.A), RedactDSN(db.B))

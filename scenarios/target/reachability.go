@@ -20,6 +20,10 @@ func (Reachability) Name() string { return NameReachability }
 type reach struct {
 	tried, answered int
 	firstErr        string
+	// logins tried and answered 200; the URL and status of the last failed
+	logins, loggedIn int
+	loginURL         string
+	loginStatus      int
 }
 
 // Check implements check.Invariant.
@@ -46,6 +50,14 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 			continue
 		}
 		c.tried++
+		if r.Op == history.OpLogin {
+			c.logins++
+			if r.Status == 200 {
+				c.loggedIn++
+			} else if r.Status > 0 {
+				c.loginURL, c.loginStatus = r.URL, r.Status
+			}
+		}
 		if r.Status > 0 {
 			c.answered++
 		} else if c.firstErr == "" {
@@ -65,6 +77,11 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 				// Not asked in this scenario (fault scenarios skip the probes).
 			case c.answered == 0:
 				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s did not answer any of %d requests: %s", scheme, d.Name, c.tried, plainReason(c.firstErr)))
+			case c.logins > 0 && c.loggedIn == 0 && c.loginStatus > 0:
+				// It answers, but no user got a session: the invariants that
+				// need one would all be skipped.
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s answered, but none of %d logins succeeded (%s answered %d): check session.login_path and the test password",
+					scheme, d.Name, c.logins, c.loginURL, c.loginStatus))
 			default:
 				answered++
 			}
@@ -75,7 +92,7 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 	}
 	if len(inv.Evidence) > 0 {
 		inv.Verdict = reports.Fail
-		inv.Summary = fmt.Sprintf("%d of %d public URLs never answered: the deployment could not be judged there", len(inv.Evidence), len(inv.Evidence)+answered)
+		inv.Summary = fmt.Sprintf("%d of %d public URLs never answered or gave no session: the deployment could not be judged there", len(inv.Evidence), len(inv.Evidence)+answered)
 		return inv
 	}
 	inv.Summary = fmt.Sprintf("all %d public URLs answered", answered)

@@ -49,6 +49,12 @@ type Mix struct {
 // DefaultMix is used when Config.Mix is the zero value.
 var DefaultMix = Mix{Inbox: 50, Send: 30, Read: 17, Logout: 3}
 
+// ReadOnlyMix sends nothing: users log in, list their inbox and log out.
+// Reads need the id of a message the user sent, so without sends a read
+// would list the inbox anyway. Target mode uses it unless the operator
+// allows writes.
+var ReadOnlyMix = Mix{Inbox: 97, Logout: 3}
+
 func (m Mix) total() int { return m.Inbox + m.Send + m.Read + m.Logout }
 
 // Paths are where a user logs in and lists its inbox, below a domain's base

@@ -170,8 +170,17 @@ func loadConfig(d *Deployment, opts Options) load.Config {
 		Users: opts.Users, SourceIPs: d.Clients.SourceIPs[:opts.Users], Domains: doms,
 		Rate: opts.Rate, Duration: opts.Duration, Password: d.Session.Password, CA: d.TLS.Roots,
 		Dial: opts.Dial, Timeout: d.Load.Timeout, Seed: opts.Seed, Counters: opts.Counters, Logger: opts.Logger,
-		Paths: load.Paths{Login: d.Session.LoginPath, Inbox: d.Session.ProbePath},
+		Paths: load.Paths{Login: d.Session.LoginPath, Inbox: d.Session.ProbePath}, Mix: loadMix(d),
 	}
+}
+
+// loadMix is the load's request mix: read-only unless the deployment
+// allows writes into the operator's system (session.writes: true).
+func loadMix(d *Deployment) load.Mix {
+	if d.Session.Writes {
+		return load.DefaultMix
+	}
+	return load.ReadOnlyMix
 }
 
 // newRecorder starts a history, streamed to HistoryDir when set.
@@ -246,7 +255,7 @@ func checkBaseline(ctx context.Context, d *Deployment, opts Options, sc *reports
 		return ctx.Err()
 	}
 	h := finishHistory(rec, final)
-	invs := append(check.HTTP(*opts.Bounds), Reachability{})
+	invs := append(check.HTTP(*opts.Bounds), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
 	if d.Database != nil {
 		b := *opts.Bounds
 		invs = append(invs, check.ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace}, check.ReplicationConvergence{MaxWait: b.MaxConvergeWait},

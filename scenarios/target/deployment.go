@@ -64,6 +64,10 @@ type Session struct {
 	// Password is the test account's password. It never appears in any
 	// output; String methods and reports redact it.
 	Password string
+	// Writes lets the load send messages (session.writes: true). Without
+	// it the load only logs in, lists the inbox and logs out, and the
+	// invariants that need sends are skipped.
+	Writes bool
 }
 
 // LoadProfile is the default load profile; command-line flags override it.

@@ -55,7 +55,7 @@ func checkFault(ctx context.Context, d *Deployment, opts Options, h FaultHook, s
 		return fmt.Errorf("load: %w", loadErr)
 	}
 	hist := finishHistory(rec, history.Final{})
-	invs := append(check.HTTP(*opts.Bounds), Reachability{})
+	invs := append(check.HTTP(*opts.Bounds), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
 	sc.Invariants = check.Run(hist, invs)
 	stop := reports.Invariant{Name: NameStopCondition, Verdict: reports.Pass,
 		Summary: fmt.Sprintf("the error rate stayed within %.0f%% over every %s window", 100*d.Stop.MaxErrorRate, d.Stop.Window)}

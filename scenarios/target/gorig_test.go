@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,9 @@ type goRigOptions struct {
 	paths map[string]string
 	// minTLS is the lowest TLS version accepted; 0 is Go's default (1.2).
 	minTLS uint16
+	// loseWrites stores every sent message under another id: the send is
+	// acknowledged, a read of its id finds nothing.
+	loseWrites bool
 }
 
 // goRig is a balancer written in Go in front of one fake provider: https
@@ -73,6 +78,14 @@ func newGoRig(t *testing.T, opt goRigOptions) *goRig {
 		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		r.Header.Set("X-Forwarded-For", ip)
 		r.Header.Set("X-Forwarded-Proto", "https")
+		if opt.loseWrites && r.Method == http.MethodPost && r.URL.Path == "/messages" {
+			if err := r.ParseForm(); err == nil {
+				r.PostForm.Set("id", r.PostForm.Get("id")+"-lost")
+				body := r.PostForm.Encode()
+				r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+				r.Form, r.PostForm = nil, nil
+			}
+		}
 		if contract, ok := opt.paths[r.URL.Path]; ok {
 			r.URL.Path, r.RequestURI = contract, contract
 		} else if hidden[r.URL.Path] {

@@ -26,7 +26,7 @@ var (
 	domainKeys   = []string{"name", "https", "http", "address"}
 	tlsKeys      = []string{"ca_file", "min_validity"}
 	clientKeys   = []string{"source_ips"}
-	sessionKeys  = []string{"login_path", "probe_path", "password", "password_env"}
+	sessionKeys  = []string{"login_path", "probe_path", "password", "password_env", "writes"}
 	loadKeys     = []string{"users", "rate", "duration", "timeout"}
 	databaseKeys = []string{"a", "b", "tables", "max_lag"}
 	faultKeys    = []string{"name", "inject", "recover", "provider", "hold", "timeout"}
@@ -459,6 +459,11 @@ func (p *parser) session(m map[string]field) error {
 			return w.errf(sec[k.key].val, "session."+k.key, "%q: want a plain path, without query, fragment or spaces", clip(v))
 		}
 		*k.dst = v
+	}
+	if present(sec, "writes") {
+		if s.Writes, err = w.boolean(sec["writes"], "session.writes"); err != nil {
+			return err
+		}
 	}
 	if present(sec, "password") && present(sec, "password_env") {
 		return w.errf(sec["password_env"].key, "session.password_env", "give password or password_env, not both")

@@ -26,6 +26,7 @@ func TestParseGood(t *testing.T) {
 	assert.Equal(t, netip.MustParseAddr("127.0.10.17"), d.Clients.SourceIPs[4])
 	assert.Equal(t, "hunter2", d.Session.Password)
 	assert.Equal(t, DefaultLoginPath, d.Session.LoginPath)
+	assert.False(t, d.Session.Writes, "read-only unless the file says writes: true")
 	assert.Equal(t, 6, d.Load.Users, "users default to at most one per source IP, an odd number per domain")
 	require.NotNil(t, d.Database)
 	assert.Equal(t, []string{"messages", "regify.sessions"}, d.Database.Tables)
@@ -44,6 +45,29 @@ func TestParseExample(t *testing.T) {
 	assert.Equal(t, "from-env", d.Session.Password)
 	assert.Equal(t, 20*time.Second, d.Load.Duration)
 	assert.Equal(t, 14, d.Load.Users)
+	assert.False(t, d.Session.Writes, "the example stays read-only")
+}
+
+func TestParseSession(t *testing.T) {
+	const head = "name: x\ndomains:\n  - name: abc.test\n    https: https://abc.test:8443/\nclients:\n  source_ips: 127.0.10.1-127.0.10.3\n"
+	tests := []struct {
+		name    string
+		session string
+		want    Session
+	}{
+		{name: "defaults", session: "", want: Session{LoginPath: "/login", ProbePath: "/inbox", Password: DefaultPassword}},
+		{name: "other paths", session: "session: {login_path: /api/v2/login, probe_path: /api/v2/inbox}\n",
+			want: Session{LoginPath: "/api/v2/login", ProbePath: "/api/v2/inbox", Password: DefaultPassword}},
+		{name: "writes", session: "session: {writes: true}\n", want: Session{LoginPath: "/login", ProbePath: "/inbox", Password: DefaultPassword, Writes: true}},
+		{name: "writes false", session: "session: {writes: false}\n", want: Session{LoginPath: "/login", ProbePath: "/inbox", Password: DefaultPassword}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse([]byte(head+tt.session), "d.yaml")
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, d.Session)
+		})
+	}
 }
 
 // TestParseBadCorpus: every malformed file gets one clear error that names

@@ -51,6 +51,11 @@ func Plan(d *Deployment) []Step {
 	ips := d.Clients.SourceIPs[:d.Load.Users]
 	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, log in at %s (test password: ***), probe the session at %s, rotating cookies, %s names the provider",
 		d.Load.Users, ips[0], ips[len(ips)-1], d.Load.Rate, d.Load.Duration, d.Session.LoginPath, d.Session.ProbePath, d.ProviderHeader)
+	if d.Session.Writes {
+		add("load", "session.writes: true — the users also send test messages (about 30%% of requests) and read them back: these messages stay in your system")
+	} else {
+		add("load", "read-only: the users log in, list the inbox and log out; no message is sent (session.writes: true would send test messages)")
+	}
 	add("load", "judge stickiness by source IP, spread over the providers, session continuity, cookie isolation, forwarded headers (%s mode)", d.Mode)
 	if db := d.Database; db != nil {
 		add("database", "connect to master a %s and master b %s", RedactDSN(db.A), RedactDSN(db.B))

@@ -153,6 +153,19 @@ func (w *walker) str(f field, path string) (string, error) {
 	return v, nil
 }
 
+// boolean reads true or false.
+func (w *walker) boolean(f field, path string) (bool, error) {
+	n := f.val
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, w.errf(line(f), path, "want true or false, got %s", kindName(orEmpty(n)))
+	}
+	v, err := strconv.ParseBool(strings.ToLower(n.Value))
+	if err != nil {
+		return false, w.errf(n, path, "want true or false, got %s", clip(n.Value))
+	}
+	return v, nil
+}
+
 // integer reads an int within [lo, hi].
 func (w *walker) integer(f field, path string, lo, hi int) (int, error) {
 	n := f.val

@@ -799,10 +799,10 @@ func copyToEOF(w *bufio.Writer, r *bufio.Reader, p *pace) error {
 }
 
 // pace keeps the deadlines of a body transfer moving with its progress: the
-// reading side may stall for rd and the writing side for wd, but a transfer
-// that keeps moving is never cut, however long it runs. A deadline is pushed
-// out only when less than half of it is left, so a fast body costs one clock
-// read per buffer and no syscalls.
+// reading side may stall for rd and the writing side for wd (at least 7/8
+// of them), but a transfer that keeps moving is never cut, however long it
+// runs. A deadline is pushed out only when an eighth of it has passed, so a
+// fast body costs one clock read per buffer and rarely a timer reset.
 type pace struct {
 	rc, wc   net.Conn
 	rd, wd   time.Duration
@@ -814,18 +814,18 @@ type pace struct {
 func (p *pace) start(now time.Time) {
 	p.rAt = now.Add(p.rd)
 	p.rc.SetReadDeadline(p.rAt)
-	if p.wAt.Sub(now) < p.wd/2 {
+	if p.wAt.Sub(now) < p.wd-p.wd/8 {
 		p.wAt = now.Add(p.wd)
 		p.wc.SetWriteDeadline(p.wAt)
 	}
 }
 
 func (p *pace) tick(now time.Time) {
-	if p.rAt.Sub(now) < p.rd/2 {
+	if p.rAt.Sub(now) < p.rd-p.rd/8 {
 		p.rAt = now.Add(p.rd)
 		p.rc.SetReadDeadline(p.rAt)
 	}
-	if p.wAt.Sub(now) < p.wd/2 {
+	if p.wAt.Sub(now) < p.wd-p.wd/8 {
 		p.wAt = now.Add(p.wd)
 		p.wc.SetWriteDeadline(p.wAt)
 	}

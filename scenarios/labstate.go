@@ -70,9 +70,11 @@ func (s *lagSampler) samples() []history.LagSample {
 // finalState reads what the invariants need after load and faults ended:
 // the clearing services' records and, with a database pair, convergence,
 // replica state, checksums and the messages on each master.
-func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, bound time.Duration) (history.Final, error) {
+func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, bound time.Duration, backends bool) (history.Final, error) {
 	final := history.Final{Lag: lag, Clearing: &history.ClearingState{Cleared: stripTenant(lab.Cleared())}}
-	final.Balancer = backendsBack(ctx, lab, bound)
+	if backends {
+		final.Balancer = backendsBack(ctx, lab, bound)
+	}
 	pair := lab.Pair()
 	if pair == nil {
 		return final, nil

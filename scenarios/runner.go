@@ -220,7 +220,7 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 	if bound == 0 {
 		bound = convergeBound
 	}
-	final, err := finalState(ctx, lab, lag.samples(), bound)
+	final, err := finalState(ctx, lab, lag.samples(), bound, !sc.EndsDegraded)
 	if err != nil {
 		return res, err
 	}

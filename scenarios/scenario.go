@@ -45,6 +45,10 @@ type Scenario struct {
 	// converge; zero takes the default. Broken setups that never converge
 	// use a short one.
 	ConvergeBound time.Duration
+	// EndsDegraded says the scenario leaves a backend out of service by
+	// design (the drill's dead master): the balancer's end state is not
+	// recorded, so failover does not ask for every backend back.
+	EndsDegraded bool
 	// Prepare, when set, runs after the lab is up and before any request.
 	Prepare func(ctx context.Context, lab *harness.Lab) error
 	// NeedsDatabase marks scenarios that need the MariaDB pair.

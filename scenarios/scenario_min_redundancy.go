@@ -33,6 +33,7 @@ func MinimumRedundancyDrill() Scenario {
 			b.MaxRecovery = 4 * time.Second
 		},
 		ConvergeBound: time.Second,
+		EndsDegraded:  true, // the master stays dead: the switch is the recovery
 		Prepare:       standbySlave,
 		Drill:         minimumRedundancy,
 	}

@@ -27,7 +27,6 @@ var entrypointScript []byte
 // Debian packages and suite of the MariaDB rootfs.
 var (
 	mariaDBPackages = []string{"mariadb-server-core", "mariadb-client-core"}
-	defaultSuite    = "bookworm"
 )
 
 // myCnf replaces Debian's /etc/mysql/my.cnf: mariadb.conf.d first, conf.d
@@ -92,11 +91,39 @@ type MariaDBOptions struct {
 	Log *slog.Logger
 }
 
-func (o MariaDBOptions) suite() string {
-	if o.Suite != "" {
-		return o.Suite
+// archive is where the rootfs comes from: the machine's distribution (see
+// MachineArchive), with the options' mirror and suite put first. The rootfs
+// follows the machine, so on Ubuntu the suite is its codename and the image
+// tag and rootfs cache name (both hash the suite) tell an Ubuntu-built image
+// from a Debian-built one. When no archive is found it is Debian's, and the
+// build reports why it has no mirror.
+func (o MariaDBOptions) archive() (Archive, error) {
+	a, err := MachineArchive()
+	if err != nil {
+		a = Archive{Distro: "debian", Suite: debianSuite, Components: []string{"main"}}
 	}
-	return defaultSuite
+	if o.Suite != "" {
+		a.Suite = o.Suite
+	}
+	if o.Mirror != "" {
+		a.Mirror, err = o.Mirror, nil
+	}
+	return a, err
+}
+
+func (o MariaDBOptions) suite() string {
+	a, _ := o.archive()
+	return a.Suite
+}
+
+// debootstrapArgs builds a minimal rootfs of arch with the MariaDB packages
+// in root; the components matter on Ubuntu, where MariaDB is in universe.
+func debootstrapArgs(arch Archive, root string) []string {
+	args := []string{"--variant=minbase", "--include=" + strings.Join(mariaDBPackages, ",")}
+	if len(arch.Components) > 0 {
+		args = append(args, "--components="+strings.Join(arch.Components, ","))
+	}
+	return append(args, arch.Suite, root, arch.Mirror)
 }
 
 // rootfsKey names the cached debootstrap tarball: only what debootstrap sees.
@@ -182,12 +209,11 @@ func EnsureRootfs(ctx context.Context, o MariaDBOptions) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", errors.New("build the MariaDB image: debootstrap needs root; run 'regify-verify images build' as root once (the image is then cached) or pass --mariadb-image")
 	}
-	mirror := o.Mirror
-	if mirror == "" {
-		if mirror, err = DebianMirror(); err != nil {
-			return "", fmt.Errorf("build the MariaDB image: %w", err)
-		}
+	arch, err := o.archive()
+	if err != nil {
+		return "", fmt.Errorf("build the MariaDB image: %w", err)
 	}
+	mirror := arch.Mirror
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create cache dir: %w", err)
 	}
@@ -197,16 +223,15 @@ func EnsureRootfs(ctx context.Context, o MariaDBOptions) (string, error) {
 	}
 	defer os.RemoveAll(work)
 	root := filepath.Join(work, "root")
-	log.Info("debootstrap", "suite", o.suite(), "mirror", mirror, "packages", mariaDBPackages)
+	log.Info("debootstrap", "suite", arch.Suite, "mirror", mirror, "packages", mariaDBPackages)
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(dctx, deboot, "--variant=minbase",
-		"--include="+strings.Join(mariaDBPackages, ","), o.suite(), root, mirror)
+	cmd := exec.CommandContext(dctx, deboot, debootstrapArgs(arch, root)...)
 	var out tailBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build the MariaDB image: debootstrap %s from %s failed: %v; check the mirror (DEBIAN_MIRROR or --debian-mirror) and the network; last output:\n%s", o.suite(), mirror, err, out.String())
+		return "", fmt.Errorf("build the MariaDB image: debootstrap %s from %s failed: %v; check the mirror (DEBIAN_MIRROR or --debian-mirror) and the network; last output:\n%s", arch.Suite, mirror, err, out.String())
 	}
 	log.Info("debootstrap done", "took", time.Since(start).Round(time.Millisecond))
 	tmp := path + ".tmp"

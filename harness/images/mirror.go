@@ -26,18 +26,8 @@ type Archive struct {
 }
 
 // debianSuite is the Debian release the rootfs is built from, whatever
-// Debian release the machine runs (mariadb.go's default).
-var debianSuite = defaultSuite
-
-// The rootfs follows the machine: on Ubuntu the default suite becomes its
-// codename, so that the image tag and the rootfs cache name (both hash the
-// suite) tell an Ubuntu-built image from a Debian-built one. When no archive
-// is found the default stays, and the build reports why (DebianMirror).
-func init() {
-	if a, err := MachineArchive(); err == nil {
-		defaultSuite = a.Suite
-	}
-}
+// Debian release the machine runs.
+const debianSuite = "bookworm"
 
 // DebianMirror returns the mirror to debootstrap from (see MachineArchive).
 // The name stays for its callers; the mirror may be an Ubuntu one.

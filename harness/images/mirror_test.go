@@ -138,3 +138,21 @@ func TestTagFollowsSuite(t *testing.T) {
 	require.NotEqual(t, deb.rootfsKey(), ubu.rootfsKey())
 	require.Equal(t, "bookworm", debianSuite, "Debian builds stay on bookworm")
 }
+
+func TestDebootstrapArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		arch Archive
+		want []string
+	}{
+		{"debian", Archive{Mirror: "http://mirror.example/debian", Distro: "debian", Suite: "bookworm", Components: []string{"main"}},
+			[]string{"--variant=minbase", "--include=mariadb-server-core,mariadb-client-core", "--components=main", "bookworm", "/r", "http://mirror.example/debian"}},
+		{"ubuntu needs universe", Archive{Mirror: "http://mirror.example/ubuntu", Distro: "ubuntu", Suite: "noble", Components: []string{"main", "universe"}},
+			[]string{"--variant=minbase", "--include=mariadb-server-core,mariadb-client-core", "--components=main,universe", "noble", "/r", "http://mirror.example/ubuntu"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, debootstrapArgs(tc.arch, "/r"))
+		})
+	}
+}

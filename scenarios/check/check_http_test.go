@@ -134,6 +134,11 @@ func TestRedirect(t *testing.T) {
 	probe := func(u string, status int, loc string) history.Request {
 		return rq(1, "", "", 0, onURL(u), location(status, loc))
 	}
+	follow := func(u string, status int, loc string) history.Request {
+		r := rq(1, "", "p1", 0, onURL(u), location(status, loc))
+		r.Op = history.OpRedirectFollow
+		return r
+	}
 	cases := []tcase{
 		{"all redirected", inv, withDomains(hist(
 			probe("http://abc.test:8080/inbox?x=1", 301, "https://abc.test:8443/inbox?x=1"),
@@ -157,6 +162,20 @@ func TestRedirect(t *testing.T) {
 		)), reports.Pass, nil},
 		{"unknown domain defaults to 443", inv, hist(probe("http://x.test/", 301, "https://x.test/")), reports.Pass, nil},
 		{"no probes", inv, hist(rq(1, "u1", "p1", 200)), reports.Skip, []string{"no redirect probes"}},
+		{"https target redirects back to http (negative control: loop)", inv, withDomains(hist(
+			probe("http://abc.test:8080/a", 301, "https://abc.test:8443/a"),
+			follow("https://abc.test:8443/a", 301, "http://abc.test:8080/a"),
+		)), reports.Fail, []string{"https target redirects back to http (loop)"}},
+		{"https target redirects to itself", inv, withDomains(hist(
+			probe("http://abc.test:8080/a?x=1", 308, "https://abc.test:8443/a?x=1"),
+			follow("https://abc.test:8443/a?x=1", 302, "/a?x=1"),
+		)), reports.Fail, []string{"redirects to itself (loop)"}},
+		{"https target answers or redirects elsewhere", inv, withDomains(hist(
+			probe("http://abc.test:8080/a", 301, "https://abc.test:8443/a"),
+			follow("https://abc.test:8443/a", 200, ""),
+			probe("http://abc.test:8080/", 301, "https://abc.test:8443/"),
+			follow("https://abc.test:8443/", 302, "https://abc.test:8443/login"),
+		)), reports.Pass, []string{"all 2"}},
 	}
 	runCases(t, cases)
 }

@@ -13,6 +13,8 @@ import (
 // redirect probe (a plain-http request) answers 301, 302, 307 or 308 with a
 // Location on https, the same host (the port may be the name's https port),
 // the same path and query; never content, never a redirect back to http.
+// The https URL a redirect leads to, followed once, must not redirect to
+// itself or back to plain http: that is a loop no browser gets out of.
 type Redirect struct{}
 
 // Name implements Invariant.
@@ -31,22 +33,35 @@ func (Redirect) Check(h *history.History) reports.Invariant {
 	}
 	base := origin(h)
 	var ev evidence
-	probes := 0
+	probes, bad, loops := 0, 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
-		if r.Op != history.OpRedirect {
+		var why string
+		switch r.Op {
+		case history.OpRedirect:
+			probes++
+			if why = badRedirect(r, httpsPort); why != "" {
+				bad++
+			}
+		case history.OpRedirectFollow:
+			if why = loopingFollow(r); why != "" {
+				loops++
+			}
+		default:
 			continue
 		}
-		probes++
-		if why := badRedirect(r, httpsPort); why != "" && ev.want() {
+		if why != "" && ev.want() {
 			ev.lines = append(ev.lines, why+": "+witness(base, r)+" Location "+quoteOrNone(r.Location))
 		}
 	}
 	if probes == 0 {
 		return skip("no redirect probes (plain-http requests) in the history")
 	}
-	if ev.count() > 0 {
-		return fail(&ev, "%d of %d plain-http requests were not redirected to the same URL on https", ev.count(), probes)
+	if loops > 0 {
+		return fail(&ev, "%d of %d plain-http requests were not redirected to the same URL on https; %d https targets loop", bad, probes, loops)
+	}
+	if bad > 0 {
+		return fail(&ev, "%d of %d plain-http requests were not redirected to the same URL on https", bad, probes)
 	}
 	return pass("all %d plain-http requests were redirected to the same host, path and query on https", probes)
 }
@@ -96,6 +111,36 @@ func badRedirect(r *history.Request, httpsPort map[string]string) string {
 	}
 	if loc.RawQuery != req.RawQuery {
 		return "different query"
+	}
+	return ""
+}
+
+// loopingFollow says why the https request a redirect led to loops: it
+// redirects back to plain http, or to itself. Other answers (a login page's
+// own redirect, an error) are the page's business, not the balancer's.
+func loopingFollow(r *history.Request) string {
+	switch r.Status {
+	case 301, 302, 303, 307, 308:
+	default:
+		return ""
+	}
+	loc, err := url.Parse(r.Location)
+	if err != nil {
+		return ""
+	}
+	req, err := url.Parse(r.URL)
+	if err != nil {
+		return ""
+	}
+	if loc.Scheme == "http" {
+		return "https target redirects back to http (loop)"
+	}
+	if !loc.IsAbs() {
+		loc = req.ResolveReference(loc)
+	}
+	if strings.EqualFold(loc.Hostname(), req.Hostname()) && portOf(loc) == portOf(req) &&
+		cleanPath(loc.EscapedPath()) == cleanPath(req.EscapedPath()) && loc.RawQuery == req.RawQuery {
+		return "https target redirects to itself (loop)"
 	}
 	return ""
 }

@@ -19,6 +19,9 @@ const (
 	OpRead     Op = "read"
 	OpLogout   Op = "logout"
 	OpRedirect Op = "redirect-probe" // a plain-http request that must be redirected
+	// OpRedirectFollow is the https request that follows a redirect
+	// probe's Location once: the redirect must land on a page, not loop.
+	OpRedirectFollow Op = "redirect-follow"
 	OpTLS      Op = "tls-probe"      // a TLS handshake against a public IP
 	OpHealth   Op = "health"
 )

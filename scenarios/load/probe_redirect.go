@@ -10,7 +10,7 @@ import (
 
 // OpRedirectFollow marks the https request that follows a redirect probe's
 // Location once, to check the redirect lands on a working https page.
-const OpRedirectFollow history.Op = "redirect-follow"
+const OpRedirectFollow = history.OpRedirectFollow
 
 // RedirectProbePaths are the paths and queries asked on every http URL. The
 // fragment is never sent by a client; it is there to prove that.

@@ -22,8 +22,8 @@ const (
 	// OpRedirectFollow is the https request that follows a redirect
 	// probe's Location once: the redirect must land on a page, not loop.
 	OpRedirectFollow Op = "redirect-follow"
-	OpTLS      Op = "tls-probe"      // a TLS handshake against a public IP
-	OpHealth   Op = "health"
+	OpTLS            Op = "tls-probe" // a TLS handshake against a public IP
+	OpHealth         Op = "health"
 )
 
 // Request is one HTTP exchange (or one TLS probe) as the client saw it.

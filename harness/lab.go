@@ -357,11 +357,26 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 		Timeouts: lb.Timeouts{Connect: time.Second, Backend: 5 * time.Second},
 		Broken:   l.opts.Balancer,
 	}
+	// The public ports are opened here and handed to the balancer still
+	// open: the redirect must name the https port before the balancer
+	// starts, and a port picked and released could be taken meanwhile
+	// (seen once in 165 scenario runs: a bind "address already in use").
+	var reserved []net.Listener
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			for _, ln := range reserved {
+				ln.Close()
+			}
+		}
+	}()
 	for i := range l.opts.Plan.Domains {
 		d := &l.opts.Plan.Domains[i]
-		if err := pickPorts(d); err != nil {
+		https, http, err := openPorts(d)
+		if err != nil {
 			return err
 		}
+		reserved = append(reserved, https, http)
 		leaf, err := l.leafFor(d.Name)
 		if err != nil {
 			return err
@@ -378,20 +393,21 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 			pool.Backends = append(pool.Backends, lb.Backend{Name: pp.ID + "-" + d.Name, Address: at, Provider: pp.ID})
 		}
 		cfg.Pools = append(cfg.Pools, pool)
-		main := lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: hostPort(d.PublicIP, d.HTTPSPort), Pool: d.Name, Host: d.Name}
+		main := lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: hostPort(d.PublicIP, d.HTTPSPort), Pool: d.Name, Host: d.Name, Open: https}
 		if l.opts.Mode == ModePassthrough {
 			main.Mode = lb.ModePassthrough
 			main.ProxyProtocol = 2
 		}
 		cfg.Listeners = append(cfg.Listeners,
 			main,
-			lb.Listener{Name: d.Name + "-http", Mode: lb.ModeRedirect, Address: hostPort(d.PublicIP, d.HTTPPort), Pool: d.Name, Host: d.Name, RedirectPort: d.HTTPSPort},
+			lb.Listener{Name: d.Name + "-http", Mode: lb.ModeRedirect, Address: hostPort(d.PublicIP, d.HTTPPort), Pool: d.Name, Host: d.Name, RedirectPort: d.HTTPSPort, Open: http},
 		)
 	}
 	b, err := lb.New(cfg, l.log.With("component", "lb"))
 	if err != nil {
 		return fmt.Errorf("configure balancer: %w", err)
 	}
+	handedOver = true // Start owns the open listeners, also when it fails
 	if err := b.Start(ctx); err != nil {
 		return fmt.Errorf("start balancer: %w", err)
 	}
@@ -405,21 +421,22 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 	return nil
 }
 
-// pickPorts chooses free ports for a domain whose plan leaves them to the
-// system: redirects must name the https port before the balancer starts.
-func pickPorts(d *DomainPlan) error {
+// openPorts listens on a domain's https and http ports (0: the system
+// picks one, written back into the plan) and returns the listeners open.
+func openPorts(d *DomainPlan) (https, http net.Listener, err error) {
+	var lns []net.Listener
 	for _, port := range []*int{&d.HTTPSPort, &d.HTTPPort} {
-		if *port != 0 {
-			continue
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(d.PublicIP.String(), "0"))
+		ln, err := net.Listen("tcp", hostPort(d.PublicIP, *port))
 		if err != nil {
-			return fmt.Errorf("find a free port on public IP %s for %s: %w", d.PublicIP, d.Name, err)
+			for _, o := range lns {
+				o.Close()
+			}
+			return nil, nil, fmt.Errorf("listen on public IP %s port %d for %s: %w", d.PublicIP, *port, d.Name, err)
 		}
 		*port = ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
+		lns = append(lns, ln)
 	}
-	return nil
+	return lns[0], lns[1], nil
 }
 
 func hostPort(ip netip.Addr, port int) string {

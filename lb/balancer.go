@@ -143,15 +143,23 @@ func (bl *Balancer) Start(ctx context.Context) error {
 		for _, ln := range opened {
 			ln.Close()
 		}
+		for _, l := range bl.cfg.Listeners {
+			if l.Open != nil {
+				l.Open.Close() // ours since Start was called, used or not
+			}
+		}
 		return err
 	}
 	for _, l := range bl.cfg.Listeners {
-		ln, err := lc.Listen(ctx, "tcp", l.Address)
-		if err != nil {
-			bl.listeners = nil
-			return fail(fmt.Errorf("listen %s (%s): %w", l.Name, l.Address, err))
+		ln := l.Open
+		if ln == nil {
+			var err error
+			if ln, err = lc.Listen(ctx, "tcp", l.Address); err != nil {
+				bl.listeners = nil
+				return fail(fmt.Errorf("listen %s (%s): %w", l.Name, l.Address, err))
+			}
+			opened = append(opened, ln)
 		}
-		opened = append(opened, ln)
 		st := &listenerState{cfg: l, ln: ln, pool: bl.pools[l.Pool]}
 		if l.RedirectPort != 0 && l.RedirectPort != 443 {
 			st.portSuffix = ":" + strconv.Itoa(l.RedirectPort)

@@ -71,6 +71,11 @@ type Listener struct {
 	RedirectPort int `yaml:"redirect_port"`
 	// ProxyProtocol is 0 (off), 1 or 2, for passthrough listeners.
 	ProxyProtocol int `yaml:"proxy_protocol"`
+	// Open, when set, is an already listening socket to serve on instead
+	// of listening on Address (which then only names it): a caller that
+	// must know the port before the balancer starts keeps it reserved with
+	// no window for another process to take it. Start takes ownership.
+	Open net.Listener `yaml:"-"`
 }
 
 // Pool is the set of internal IPs serving one tenant.

@@ -416,3 +416,31 @@ func TestLongTransfersKeepMoving(t *testing.T) {
 		assert.Equal(t, "x", string(body))
 	})
 }
+
+// TestOpenListener: a listener handed over open is served as it is (its
+// port never released), and a Start that fails closes it too.
+func TestOpenListener(t *testing.T) {
+	c := newCerts(t)
+	b := startBackend(t, "p1-abc")
+	cfg := labConfig(c, []*testBackend{b}, []*testBackend{b})
+	open, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg.Listeners[0].Address, cfg.Listeners[0].Open = open.Addr().String(), open
+	bl := startLB(t, cfg)
+	require.Equal(t, open.Addr().String(), bl.Addrs()[0].String())
+	cl := client(c, "127.0.10.1", open.Addr().String(), false)
+	s, _ := getSeen(t, cl, "https://abc.test/")
+	assert.Equal(t, "p1-abc", s.Backend)
+
+	// A second listener that cannot listen makes Start fail: the open one is closed.
+	cfg2 := labConfig(c, []*testBackend{b}, []*testBackend{b})
+	open2, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg2.Listeners[0].Address, cfg2.Listeners[0].Open = open2.Addr().String(), open2
+	cfg2.Listeners[1].Address = open.Addr().String() // taken by the running balancer
+	bl2, err := New(cfg2, testLogger(t))
+	require.NoError(t, err)
+	require.ErrorContains(t, bl2.Start(context.Background()), "address already in use")
+	_, err = open2.Accept()
+	require.ErrorIs(t, err, net.ErrClosed, "the handed-over listener was closed")
+}

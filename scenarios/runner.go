@@ -52,6 +52,10 @@ const convergeBound = 15 * time.Second
 // checkedTables are the provider's tables compared between the masters.
 var checkedTables = []string{"messages", "sessions"}
 
+// replayBarrierBound bounds the wait for the replay probe's rotation to
+// replicate (milliseconds in a healthy pair).
+const replayBarrierBound = 5 * time.Second
+
 // Result is one executed scenario.
 type Result struct {
 	Report  reports.Scenario
@@ -163,6 +167,11 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (res Result, err error)
 	}
 	if err := load.ProbeRedirect(ctx, lcfg, rec); err != nil {
 		return res, fmt.Errorf("redirect probe: %w", err)
+	}
+	if pair := lab.Pair(); pair != nil {
+		lcfg.ReplayBarrier = func(ctx context.Context) error {
+			return pair.WaitConverged(ctx, []string{"sessions"}, replayBarrierBound)
+		}
 	}
 	if err := load.ProbeReplay(ctx, lcfg, rec); err != nil {
 		return res, fmt.Errorf("replay probe: %w", err)

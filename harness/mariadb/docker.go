@@ -52,6 +52,7 @@ type Docker struct {
 	cutMu sync.Mutex // serialises Cut/Heal; never held with mu inside SQL calls
 	mu    sync.Mutex
 	ctrs  [2]*testcontainers.DockerContainer
+	ends  [2]*ending // each container's removal, run once
 	host  string
 	addrs [2]string
 	cut   bool
@@ -155,11 +156,10 @@ func (d *Docker) startContainer(ctx context.Context, s Side) error {
 		testcontainers.WithWaitStrategy(wait.ForLog(`port: 3306\s`).AsRegexp().WithStartupTimeout(d.cfg.ReadyTimeout)),
 	)
 	if ctr != nil {
-		d.run.Defer("container mariadb-"+s.String(), func(ctx context.Context) error {
-			return ctr.Terminate(ctx, testcontainers.StopTimeout(0), testcontainers.RemoveVolumes())
-		})
+		end := &ending{ctr: ctr}
+		d.run.Defer("container mariadb-"+s.String(), end.remove)
 		d.mu.Lock()
-		d.ctrs[s] = ctr
+		d.ctrs[s], d.ends[s] = ctr, end
 		d.mu.Unlock()
 	}
 	if err != nil {
@@ -361,7 +361,33 @@ func (d *Docker) Close(ctx context.Context) error {
 			}
 		}
 	}
+	// Both containers go at once (each takes about half a second); the
+	// run's own cleanup then finds them removed and reports any error.
+	d.mu.Lock()
+	ends := d.ends
+	d.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range ends {
+		if e != nil {
+			wg.Go(func() { _ = e.remove(ctx) })
+		}
+	}
+	wg.Wait()
 	return d.run.Close(ctx)
+}
+
+// ending removes one container once, however often it is asked to.
+type ending struct {
+	ctr  *testcontainers.DockerContainer
+	once sync.Once
+	err  error
+}
+
+func (e *ending) remove(ctx context.Context) error {
+	e.once.Do(func() {
+		e.err = e.ctr.Terminate(ctx, testcontainers.StopTimeout(0), testcontainers.RemoveVolumes())
+	})
+	return e.err
 }
 
 var _ Pair = (*Docker)(nil)

@@ -104,6 +104,13 @@ type Config struct {
 	Paths Paths
 	// Counters, when set, is updated while the run goes, for progress lines.
 	Counters *Counters
+	// ReplayBarrier, when set, runs between the replay probe's rotation of
+	// the victim's token and the attacker's replay of the old one: the lab
+	// waits there until the rotation has replicated to both masters, so
+	// the probe asks whether an outdated token is refused, not whether the
+	// attacker beat replication by a few milliseconds (a race the seed
+	// answers with stickiness). An error is logged and the replay goes on.
+	ReplayBarrier func(ctx context.Context) error
 	// Logger receives debug and warning messages; slog.Default() if nil.
 	Logger *slog.Logger
 }

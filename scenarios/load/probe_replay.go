@@ -51,6 +51,11 @@ func ProbeReplay(ctx context.Context, cfg Config, sink Sink) error {
 		rotate := replayDo(ctx, victim, victimIP, d.Name, ReplayVictim, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, history.OpInbox)
 		sink.Add(rotate)
 		victim.CloseIdleConnections()
+		if cfg.ReplayBarrier != nil {
+			if err := cfg.ReplayBarrier(ctx); err != nil {
+				cfg.Logger.Warn("replay probe: rotation not replicated before the replay", "domain", d.Name, "err", err)
+			}
+		}
 
 		attacker := probeClient(&cfg, attackerIP)
 		sink.Add(replayDo(ctx, attacker, attackerIP, d.Name, ReplayAttacker, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, OpReplay))

@@ -48,10 +48,16 @@ func TestProbeReplay(t *testing.T) {
 			cfg := Config{Domains: []history.Domain{{Name: "abc.test", PublicIP: "127.0.12.3", HTTPS: fmt.Sprintf("https://abc.test:%s/", port)}},
 				SourceIPs: sources(2), Password: "pw", CA: ca.Pool(), Timeout: 5 * time.Second}
 			rec := history.NewRecorder(history.Meta{})
+			var seenAtBarrier []int
+			cfg.ReplayBarrier = func(context.Context) error {
+				seenAtBarrier = append(seenAtBarrier, len(rec.History().Requests))
+				return nil
+			}
 			require.NoError(t, ProbeReplay(ctx, cfg, rec))
 
 			reqs := rec.History().Requests
 			require.Len(t, reqs, 3, "login, one request that rotates the token, the replay")
+			assert.Equal(t, []int{2}, seenAtBarrier, "the barrier runs once, after the rotation and before the replay")
 			login, replay := reqs[0], reqs[2]
 			assert.Equal(t, 200, login.Status)
 			assert.Equal(t, OpReplay, replay.Op)

@@ -84,6 +84,9 @@ func ListMessageIDs(ctx context.Context, db *sql.DB) (map[string]int, error) {
 // replicated.
 type MySQLStore struct {
 	db *sql.DB
+	// readTimeout is when the driver gives up waiting for an answer: no
+	// write may run on the server after its caller stopped waiting.
+	readTimeout time.Duration
 }
 
 // NewMySQLStore opens dsn (go-sql-driver format, e.g.
@@ -127,7 +130,7 @@ func NewMySQLStore(ctx context.Context, dsn string) (*MySQLStore, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.Addr, err)
 	}
-	return &MySQLStore{db: db}, nil
+	return &MySQLStore{db: db, readTimeout: cfg.ReadTimeout}, nil
 }
 
 func createDatabase(ctx context.Context, cfg mysql.Config) error {
@@ -154,11 +157,35 @@ func (s *MySQLStore) DB() *sql.DB { return s.db }
 // Close closes the pool.
 func (s *MySQLStore) Close() error { return s.db.Close() }
 
+// Every write carries its caller's deadline and the server skips it once
+// that has passed (UTC_TIMESTAMP(6) < ?): a statement that reaches a frozen
+// server is executed when it thaws, long after the provider gave up and the
+// user's retry was served by the other master, and the two writes of one
+// row would then swap places through row-based replication and leave the
+// masters diverged for good. The provider and its database share a clock
+// (the lab's host); across hosts they must agree within the store timeout.
+const guard = `UTC_TIMESTAMP(6) < ?`
+
+// writeDeadline is when a write of ctx stops being worth doing: the
+// caller's deadline or the driver's read timeout, whichever comes first.
+// It is taken before the statement is sent, so the server's cut-off comes
+// before the client's.
+func (s *MySQLStore) writeDeadline(ctx context.Context) time.Time {
+	d := time.Now().Add(storeTimeout)
+	if s.readTimeout > 0 {
+		d = time.Now().Add(s.readTimeout)
+	}
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	return d.UTC()
+}
+
 // CreateSession implements Store.
 func (s *MySQLStore) CreateSession(ctx context.Context, se Session) error {
 	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO sessions (tenant, sid, user, gen, secret, revoked, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		se.Tenant, se.Token.SID, se.User, se.Token.Gen, se.Token.Secret, se.Revoked, se.Created)
+		`INSERT INTO sessions (tenant, sid, user, gen, secret, revoked, created) SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE `+guard,
+		se.Tenant, se.Token.SID, se.User, se.Token.Gen, se.Token.Secret, se.Revoked, se.Created, s.writeDeadline(ctx))
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == 1062 {
 		return fmt.Errorf("create session %s/%s: %w", se.Tenant, se.Token.SID, ErrExists)
@@ -187,8 +214,8 @@ func (s *MySQLStore) Session(ctx context.Context, tenant, sid string) (Session, 
 // RotateToken implements Store with one atomic compare-and-swap UPDATE.
 func (s *MySQLStore) RotateToken(ctx context.Context, tenant string, old, next Token) (bool, error) {
 	res, err := s.db.ExecContext(ctx,
-		`UPDATE sessions SET gen = ?, secret = ? WHERE tenant = ? AND sid = ? AND gen = ? AND secret = ? AND revoked = 0`,
-		next.Gen, next.Secret, tenant, old.SID, old.Gen, old.Secret)
+		`UPDATE sessions SET gen = ?, secret = ? WHERE tenant = ? AND sid = ? AND gen = ? AND secret = ? AND revoked = 0 AND `+guard,
+		next.Gen, next.Secret, tenant, old.SID, old.Gen, old.Secret, s.writeDeadline(ctx))
 	if err != nil {
 		return false, fmt.Errorf("rotate token of %s/%s: %w", tenant, old.SID, err)
 	}
@@ -201,7 +228,7 @@ func (s *MySQLStore) RotateToken(ctx context.Context, tenant string, old, next T
 
 // RevokeSession implements Store.
 func (s *MySQLStore) RevokeSession(ctx context.Context, tenant, sid string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked = 1 WHERE tenant = ? AND sid = ?`, tenant, sid); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked = 1 WHERE tenant = ? AND sid = ? AND `+guard, tenant, sid, s.writeDeadline(ctx)); err != nil {
 		return fmt.Errorf("revoke session %s/%s: %w", tenant, sid, err)
 	}
 	return nil
@@ -210,8 +237,8 @@ func (s *MySQLStore) RevokeSession(ctx context.Context, tenant, sid string) erro
 // PutMessage implements Store: INSERT IGNORE on the unique key, then read.
 func (s *MySQLStore) PutMessage(ctx context.Context, m Message) (Message, bool, error) {
 	res, err := s.db.ExecContext(ctx,
-		`INSERT IGNORE INTO messages (tenant, msg_id, user, to_user, body, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.Tenant, m.ID, m.User, m.To, m.Body, m.Created)
+		`INSERT IGNORE INTO messages (tenant, msg_id, user, to_user, body, created) SELECT ?, ?, ?, ?, ?, ? FROM DUAL WHERE `+guard,
+		m.Tenant, m.ID, m.User, m.To, m.Body, m.Created, s.writeDeadline(ctx))
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store message %s/%s: %w", m.Tenant, m.ID, err)
 	}
@@ -232,7 +259,7 @@ func (s *MySQLStore) PutMessage(ctx context.Context, m Message) (Message, bool, 
 
 // MarkCleared implements Store.
 func (s *MySQLStore) MarkCleared(ctx context.Context, tenant, id, by string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE messages SET cleared_by = ? WHERE tenant = ? AND msg_id = ?`, by, tenant, id)
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET cleared_by = ? WHERE tenant = ? AND msg_id = ? AND `+guard, by, tenant, id, s.writeDeadline(ctx))
 	if err != nil {
 		return fmt.Errorf("mark %s/%s cleared: %w", tenant, id, err)
 	}

@@ -110,3 +110,32 @@ func TestNewMySQLStoreBadDSN(t *testing.T) {
 	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/regify")
 	require.ErrorContains(t, err, "127.0.0.1:1")
 }
+
+// TestWriteDeadline: a write's server-side cut-off is the earlier of the
+// caller's deadline and the driver's read timeout, so a statement a frozen
+// server runs after it thaws is skipped once the provider stopped waiting.
+func TestWriteDeadline(t *testing.T) {
+	soon, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	late, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel2()
+	tests := []struct {
+		name        string
+		ctx         context.Context
+		readTimeout time.Duration
+		want        time.Duration
+	}{
+		{"read timeout first", late, 2 * time.Second, 2 * time.Second},
+		{"caller's deadline first", soon, 2 * time.Second, 500 * time.Millisecond},
+		{"no deadline: read timeout", context.Background(), 2 * time.Second, 2 * time.Second},
+		{"neither: the store timeout", context.Background(), 0, storeTimeout},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := time.Now()
+			got := (&MySQLStore{readTimeout: tc.readTimeout}).writeDeadline(tc.ctx)
+			assert.Equal(t, time.UTC, got.Location())
+			assert.WithinDuration(t, before.Add(tc.want), got, 100*time.Millisecond)
+		})
+	}
+}

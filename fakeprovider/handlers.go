@@ -36,7 +36,7 @@ const (
 	ReasonUnknown   = "unknown_session"
 	ReasonRevoked   = "revoked"
 	ReasonOutdated  = "outdated_token" // older than the newest: a hijack attempt, session revoked
-	ReasonAhead     = "token_ahead"    // newer than this provider's database: not replicated yet, session revoked
+	ReasonAhead     = "token_ahead"    // newer than this provider's database: not replicated yet; refused, not revoked
 	ReasonRaced     = "token_raced"    // rotated by a concurrent request with the same token, session revoked
 	ReasonPassword  = "bad_password"
 )
@@ -210,11 +210,16 @@ func (p *Provider) authenticate(w http.ResponseWriter, r *http.Request) (Session
 		return Session{}, false
 	}
 	if s.Token != tok && !p.cfg.Broken.OldTokensValid {
-		reason := ReasonOutdated
 		if tok.Gen > s.Token.Gen {
-			reason = ReasonAhead
+			// This database is behind: the rotation has not replicated yet.
+			// Refused, but not revoked: a revocation written on the lagging
+			// master would race the newer rotation on the other one, and
+			// row-based replication would swap the two rows and leave the
+			// masters diverged (seen after a master crash).
+			p.unauthorized(w, ReasonAhead, "session token is newer than this provider's database (replication behind); log in again")
+			return Session{}, false
 		}
-		return Session{}, p.revoke(w, r, s, reason)
+		return Session{}, p.revoke(w, r, s, ReasonOutdated)
 	}
 	if !p.cfg.Broken.NoRotate {
 		next := s.Token.next()

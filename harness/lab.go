@@ -458,7 +458,7 @@ func (l *Lab) waitHealthy(ctx context.Context, bound time.Duration) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		down := l.downBackends()
+		down := l.DownBackends()
 		if len(down) == 0 {
 			return nil
 		}
@@ -471,9 +471,7 @@ func (l *Lab) waitHealthy(ctx context.Context, bound time.Duration) error {
 }
 
 // DownBackends names the backends the balancer has out of service now.
-func (l *Lab) DownBackends() []string { return l.downBackends() }
-
-func (l *Lab) downBackends() []string {
+func (l *Lab) DownBackends() []string {
 	var down []string
 	for _, p := range l.balancer.Health().Pools {
 		for _, b := range p.Backends {

@@ -453,25 +453,34 @@ func portOf(addr string) string {
 
 // waitHealthy waits until the balancer sees every backend up.
 func (l *Lab) waitHealthy(ctx context.Context, bound time.Duration) error {
+	if down := l.WaitBackendsUp(ctx, bound); len(down) > 0 {
+		return fmt.Errorf("lab: backends %v never became healthy within %s (is something else bound to 127.0.2.x?)", down, bound)
+	}
+	return nil
+}
+
+// WaitBackendsUp waits, up to bound, until the balancer has every backend
+// in service, and returns those still out when it gives up.
+func (l *Lab) WaitBackendsUp(ctx context.Context, bound time.Duration) []string {
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		down := l.DownBackends()
+		down := l.downBackends()
 		if len(down) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lab: backends %v never became healthy within %s (is something else bound to 127.0.2.x?): %w", down, bound, ctx.Err())
+			return down
 		case <-t.C:
 		}
 	}
 }
 
-// DownBackends names the backends the balancer has out of service now.
-func (l *Lab) DownBackends() []string {
+// downBackends names the backends the balancer has out of service now.
+func (l *Lab) downBackends() []string {
 	var down []string
 	for _, p := range l.balancer.Health().Pools {
 		for _, b := range p.Backends {

@@ -124,21 +124,8 @@ func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, 
 // out means a provider that never came back (a lab that stays degraded).
 func backendsBack(ctx context.Context, lab *harness.Lab, bound time.Duration) *history.BalancerState {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, bound)
-	defer cancel()
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		down := lab.DownBackends()
-		if len(down) == 0 {
-			return &history.BalancerState{Waited: time.Since(start)}
-		}
-		select {
-		case <-ctx.Done():
-			return &history.BalancerState{Down: down, Waited: time.Since(start)}
-		case <-t.C:
-		}
-	}
+	down := lab.WaitBackendsUp(ctx, bound)
+	return &history.BalancerState{Down: down, Waited: time.Since(start)}
 }
 
 // stripTenant turns tenant/id keys into ids: the load's message ids are

@@ -11,10 +11,24 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// SchemaDDL returns the statements that create the provider's tables; each
-// is idempotent. Auto-increment primary keys make the tables a fair test of
-// master-master replication (offsets must keep the two masters apart), and
-// the unique (tenant, msg_id) key is what makes a retried send idempotent.
+// SchemaDDL returns the statements that create the provider's tables and
+// triggers; each is idempotent. Auto-increment primary keys make the tables
+// a fair test of master-master replication (offsets must keep the two
+// masters apart), and the unique (tenant, msg_id) key is what makes a
+// retried send idempotent.
+//
+// The two triggers make the rows the providers update convergent: when both
+// masters changed one row, each applies the other's row image through the
+// trigger, and both end on the same row whatever the order. That happens
+// after a frozen master finishes a write its provider had given up on while
+// the user's retry ran on the other master: without them row-based
+// replication swaps the two versions and the masters stay diverged. A session
+// keeps its newest token (highest generation; equal generations: the
+// greater secret) and a revocation is final; a message keeps the first
+// clearing (the smaller provider id when both were recorded). The triggers
+// need slave_run_triggers_for_rbr=ENFORCE on both masters to run for
+// replicated events (the lab's pair sets it; docs/CONTRACTS.md); each only
+// joins two row versions, so running it again on a replica is harmless.
 func SchemaDDL() []string {
 	return []string{
 		`CREATE TABLE IF NOT EXISTS sessions (
@@ -41,6 +55,18 @@ func SchemaDDL() []string {
   KEY tenant_user (tenant, user),
   KEY tenant_to (tenant, to_user)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+		`CREATE TRIGGER IF NOT EXISTS sessions_keep_newest BEFORE UPDATE ON sessions FOR EACH ROW
+BEGIN
+  IF NEW.gen < OLD.gen OR (NEW.gen = OLD.gen AND NEW.secret < OLD.secret) THEN
+    SET NEW.gen = OLD.gen, NEW.secret = OLD.secret;
+  END IF;
+  SET NEW.revoked = GREATEST(NEW.revoked, OLD.revoked);
+END`,
+		`CREATE TRIGGER IF NOT EXISTS messages_keep_first_clearing BEFORE UPDATE ON messages FOR EACH ROW
+SET NEW.cleared_by = CASE
+  WHEN OLD.cleared_by IS NULL THEN NEW.cleared_by
+  WHEN NEW.cleared_by IS NULL THEN OLD.cleared_by
+  ELSE LEAST(OLD.cleared_by, NEW.cleared_by) END`,
 	}
 }
 
@@ -235,16 +261,36 @@ func (s *MySQLStore) RevokeSession(ctx context.Context, tenant, sid string) erro
 }
 
 // PutMessage implements Store: INSERT IGNORE on the unique key, then read.
+//
+// The insert runs in a transaction that is committed only when its answer
+// came back before the write deadline. A server frozen in the middle of the
+// insert finishes it when it thaws; without our COMMIT (the driver closed
+// the connection when it gave up) it then rolls it back, instead of
+// committing a row the user's retry has meanwhile written on the other
+// master: the same message id on both masters stops replication with a
+// duplicate key. What is left is a freeze during the COMMIT itself.
 func (s *MySQLStore) PutMessage(ctx context.Context, m Message) (Message, bool, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT IGNORE INTO messages (tenant, msg_id, user, to_user, body, created) SELECT ?, ?, ?, ?, ?, ? FROM DUAL WHERE `+guard,
-		m.Tenant, m.ID, m.User, m.To, m.Body, m.Created, s.writeDeadline(ctx))
+	deadline := s.writeDeadline(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
+		return Message{}, false, fmt.Errorf("store message %s/%s: begin: %w", m.Tenant, m.ID, err)
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT IGNORE INTO messages (tenant, msg_id, user, to_user, body, created) SELECT ?, ?, ?, ?, ?, ? FROM DUAL WHERE `+guard,
+		m.Tenant, m.ID, m.User, m.To, m.Body, m.Created, deadline)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil && !time.Now().Before(deadline) {
+		err = fmt.Errorf("the database answered after the write deadline %s; not committed", deadline.Format(time.RFC3339Nano))
+	}
+	if err != nil {
+		_ = tx.Rollback()
 		return Message{}, false, fmt.Errorf("store message %s/%s: %w", m.Tenant, m.ID, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return Message{}, false, fmt.Errorf("store message %s/%s: %w", m.Tenant, m.ID, err)
+	if err := tx.Commit(); err != nil {
+		return Message{}, false, fmt.Errorf("store message %s/%s: commit: %w", m.Tenant, m.ID, err)
 	}
 	if n == 1 {
 		m.Cleared, m.ClearedBy = false, ""

@@ -2,6 +2,7 @@ package fakeprovider
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"testing"
@@ -65,6 +66,42 @@ func TestMySQLStore(t *testing.T) {
 		ids, err := ListMessageIDs(ctx, s1.DB())
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{"abc.test/m1": 1}, ids)
+	})
+
+	t.Run("an insert answered too late is never committed", func(t *testing.T) {
+		// Another transaction holds the message's unique key, so the
+		// provider's insert waits on the server the way it would on a frozen
+		// one; the provider gives up, then the key is released and the
+		// server finishes the insert. Committed, it would be the row that
+		// collides with the user's retry on the other master.
+		root, err := sql.Open("mysql", m.dsn("regify"))
+		require.NoError(t, err)
+		defer root.Close()
+		holder, err := root.Conn(ctx)
+		require.NoError(t, err)
+		defer holder.Close()
+		_, err = holder.ExecContext(ctx, "BEGIN")
+		require.NoError(t, err)
+		_, err = holder.ExecContext(ctx, "INSERT INTO messages (tenant, msg_id, user, body, created) VALUES ('abc.test', 'late', 'bob', 'x', NOW())")
+		require.NoError(t, err)
+
+		pctx, pcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, _, err = s1.PutMessage(pctx, Message{Tenant: "abc.test", ID: "late", User: "alice", Body: "hi", Created: time.Now().UTC()})
+		pcancel()
+		require.Error(t, err, "the insert waits on the held key past the deadline")
+
+		_, err = holder.ExecContext(ctx, "ROLLBACK")
+		require.NoError(t, err)
+		// The server now finishes the abandoned insert; wait until no
+		// thread runs it any more, then look.
+		require.Eventually(t, func() bool {
+			var n int
+			err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT IGNORE INTO messages%'").Scan(&n)
+			return err == nil && n == 0
+		}, 10*time.Second, 20*time.Millisecond)
+		var rows int
+		require.NoError(t, root.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages WHERE msg_id = 'late'").Scan(&rows))
+		require.Zero(t, rows, "the abandoned insert was rolled back, not committed")
 	})
 
 	t.Run("two providers on one MySQL server share sessions", func(t *testing.T) {

@@ -162,6 +162,25 @@ func (p *Pair) MessageIDs(ctx context.Context, s string) (map[string]int, error)
 	return ids, nil
 }
 
+// DiffRows compares tables row by row on both sides and returns up to limit
+// rows that differ (see mariadb.DiffRows): the witness of a divergence.
+func (p *Pair) DiffRows(ctx context.Context, tables []string, limit int) ([]mariadb.RowDiff, error) {
+	var dbs [2]*sql.DB
+	for _, s := range mariadb.Sides {
+		dsn, err := p.p.DSN(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("compare rows: address of database %s: %w", s, err)
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("compare rows: open database %s: %w", s, err)
+		}
+		defer db.Close()
+		dbs[s] = db
+	}
+	return mariadb.DiffRows(ctx, dbs, tables, limit)
+}
+
 // Close removes the pair's containers, network and files.
 func (p *Pair) Close(ctx context.Context) error { return p.p.Close(ctx) }
 

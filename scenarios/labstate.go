@@ -115,9 +115,25 @@ func finalState(ctx context.Context, lab *harness.Lab, lag []history.LagSample, 
 		}
 		db.Sides = append(db.Sides, ds)
 	}
+	if !db.Converged && sumErr == nil {
+		diffs, err := pair.DiffRows(ctx, checkedTables, maxRowDiffs)
+		if err != nil {
+			db.RowDiffErr = err.Error()
+		}
+		for _, d := range diffs {
+			rd := history.RowDiff{Table: d.Table, Key: d.Key, Missing: d.Missing}
+			for _, c := range d.Columns {
+				rd.Columns = append(rd.Columns, history.ColumnDiff{Name: c.Name, A: c.A, B: c.B})
+			}
+			db.RowDiffs = append(db.RowDiffs, rd)
+		}
+	}
 	final.DB = db
 	return final, nil
 }
+
+// maxRowDiffs bounds the rows of a divergence kept as its witness.
+const maxRowDiffs = 10
 
 // backendsBack waits, up to bound, until the balancer has every backend in
 // service again: every fault has been recovered by now, so a backend still

@@ -180,6 +180,18 @@ performance_schema = OFF
 skip_name_resolve = ON
 bind_address = 0.0.0.0
 max_connections = 300
+# The provider's schema keeps a session row convergent when both masters
+# changed it (a frozen master finishing a write its client gave up on, while
+# the retry ran on the other one): a trigger keeps the newest token. It must
+# run for replicated row events too, also when the origin ran it (YES would
+# skip those, and they are all of them), and a non-SUPER user must be able
+# to create it with the binary log on.
+slave_run_triggers_for_rbr = ENFORCE
+log_bin_trust_function_creators = ON
+# The lab kills and freezes mariadbd, never the kernel: a commit in the OS
+# page cache survives a SIGKILL, so skip the per-commit fsync, which would
+# otherwise be the longest moment a freeze can catch a write half done.
+innodb_flush_log_at_trx_commit = 2
 `, c.ServerID[s], c.GTIDDomainID[s], c.AutoIncrementIncrement, c.AutoIncrementOffset[s])
 }
 

@@ -214,6 +214,10 @@ func pairSuite(t *testing.T, ctx context.Context, p Pair) {
 		require.NoError(t, p.WaitConverged(ctx, []string{"t"}, 30*time.Second))
 	})
 
+	t.Run("rows both masters changed converge through the provider's triggers", func(t *testing.T) {
+		requireProviderRowsConverge(t, ctx, p)
+	})
+
 	t.Run("duplicate key during a cut stops an SQL thread with 1062", func(t *testing.T) {
 		a := openApp(t, ctx, p, A)
 		_, err := a.ExecContext(ctx, "CREATE TABLE u (k VARCHAR(20) PRIMARY KEY, v CHAR(1))")

@@ -58,6 +58,16 @@ func TestReplicationConvergence(t *testing.T) {
 		{"silent divergence (negative control: conflicting update)", inv, dbHist(func(db *history.DBState) {
 			db.Sides[1].Checksums = map[string]int64{"messages": 11, "users": 20}
 		}), reports.Fail, []string{"table messages: a=10, b=11"}},
+		{"diverged rows are the witness", inv, dbHist(func(db *history.DBState) {
+			db.Converged = false
+			db.Sides[1].Checksums = map[string]int64{"messages": 11, "users": 20}
+			db.RowDiffs = []history.RowDiff{
+				{Table: "sessions", Key: "id=17", Columns: []history.ColumnDiff{{Name: "gen", A: "11", B: "9"}, {Name: "secret", A: "dd49", B: "a019"}}},
+				{Table: "messages", Key: "id=24", Missing: "b"},
+			}
+			db.RowDiffErr = "table x has no primary key"
+		}), reports.Fail, []string{"sessions row id=17: gen a=11 b=9; secret a=dd49 b=a019", "messages row id=24: missing on b",
+			"rows could not be compared: table x has no primary key"}},
 		{"table missing on one side", inv, dbHist(func(db *history.DBState) {
 			db.Sides[1].Checksums = map[string]int64{"messages": 10}
 		}), reports.Fail, []string{"table users: a=20, b=missing"}},

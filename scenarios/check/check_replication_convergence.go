@@ -1,7 +1,9 @@
 package check
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
@@ -59,6 +61,12 @@ func (c ReplicationConvergence) Check(h *history.History) reports.Invariant {
 			}
 		}
 	}
+	for _, d := range db.RowDiffs {
+		ev.addf("%s", rowWitness(d))
+	}
+	if db.RowDiffErr != "" {
+		ev.addf("rows could not be compared: %s", db.RowDiffErr)
+	}
 	if ev.count() > 0 {
 		return fail(&ev, "the masters diverged: %d differences (waited %s)", ev.count(), db.ConvergeWait)
 	}
@@ -83,4 +91,16 @@ func sum(v int64, ok bool) string {
 		return "missing"
 	}
 	return itoa(v)
+}
+
+// rowWitness renders one diverged row: its key and what each side holds.
+func rowWitness(d history.RowDiff) string {
+	if d.Missing != "" {
+		return fmt.Sprintf("%s row %s: missing on %s", d.Table, d.Key, d.Missing)
+	}
+	parts := make([]string, len(d.Columns))
+	for i, c := range d.Columns {
+		parts[i] = fmt.Sprintf("%s a=%s b=%s", c.Name, c.A, c.B)
+	}
+	return fmt.Sprintf("%s row %s: %s", d.Table, d.Key, strings.Join(parts, "; "))
 }

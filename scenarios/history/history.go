@@ -139,9 +139,30 @@ type DBState struct {
 	// not match within the bound it waited.
 	ConvergeWait time.Duration `json:"converge_wait_ns"`
 	Converged    bool          `json:"converged"`
+	// RowDiffs are the first rows the sides hold differently, read when
+	// they did not converge: what a person reads to see which write raced.
+	RowDiffs   []RowDiff `json:"row_diffs,omitempty"`
+	RowDiffErr string    `json:"row_diff_err,omitempty"` // why rows could not be compared
 	// ReplicationEnabled is false for setups that deliberately run a single
 	// database or one-way replication (minimum redundancy).
 	OneWay bool `json:"one_way,omitempty"`
+}
+
+// RowDiff is one row the masters hold differently, named by primary key.
+type RowDiff struct {
+	Table string `json:"table"`
+	Key   string `json:"key"` // e.g. "id=17"
+	// Missing names the side without the row; empty when both hold it and
+	// Columns lists what differs.
+	Missing string       `json:"missing,omitempty"`
+	Columns []ColumnDiff `json:"columns,omitempty"`
+}
+
+// ColumnDiff is one column of a diverged row with each side's value.
+type ColumnDiff struct {
+	Name string `json:"name"`
+	A    string `json:"a"`
+	B    string `json:"b"`
 }
 
 // ClearingState is what the fake clearing services recorded.

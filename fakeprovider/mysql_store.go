@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -117,12 +118,18 @@ type MySQLStore struct {
 
 // NewMySQLStore opens dsn (go-sql-driver format, e.g.
 // "user:pass@tcp(127.0.0.1:3306)/regify"), creates the database named in it
-// and the tables if missing, and checks the connection.
-func NewMySQLStore(ctx context.Context, dsn string) (*MySQLStore, error) {
+// and the tables if missing, and checks the connection. The driver's own
+// messages (a read timeout, a dropped connection; each also comes back as
+// an error) go to log at debug level; nil discards them.
+func NewMySQLStore(ctx context.Context, dsn string, log *slog.Logger) (*MySQLStore, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse DSN: %w (want user:pass@tcp(host:port)/database)", err)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = driverLog{log}
 	if cfg.DBName == "" {
 		return nil, errors.New("DSN names no database: append /regify (or another name) after the address")
 	}
@@ -175,6 +182,13 @@ func createDatabase(ctx context.Context, cfg mysql.Config) error {
 		return fmt.Errorf("create database %s on %s: %w", name, cfg.Addr, err)
 	}
 	return nil
+}
+
+// driverLog hands the driver's messages to slog.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) {
+	d.log.Debug("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...)))
 }
 
 // DB is the underlying pool, for the harness's own queries.

@@ -17,10 +17,10 @@ func TestMySQLStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	s1, err := NewMySQLStore(ctx, m.dsn("regify"))
+	s1, err := NewMySQLStore(ctx, m.dsn("regify"), nil)
 	require.NoError(t, err)
 	defer s1.Close()
-	s2, err := NewMySQLStore(ctx, m.dsn("regify")) // schema creation is idempotent
+	s2, err := NewMySQLStore(ctx, m.dsn("regify"), nil) // schema creation is idempotent
 	require.NoError(t, err)
 	defer s2.Close()
 
@@ -140,11 +140,11 @@ func TestMySQLStore(t *testing.T) {
 func TestNewMySQLStoreBadDSN(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := NewMySQLStore(ctx, "not a dsn")
+	_, err := NewMySQLStore(ctx, "not a dsn", nil)
 	require.Error(t, err)
-	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/")
+	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/", nil)
 	require.ErrorContains(t, err, "no database")
-	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/regify")
+	_, err = NewMySQLStore(ctx, "root@tcp(127.0.0.1:1)/regify", nil)
 	require.ErrorContains(t, err, "127.0.0.1:1")
 }
 

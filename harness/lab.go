@@ -317,7 +317,7 @@ func (l *Lab) storeFor(ctx context.Context, i int, id string) (fakeprovider.Stor
 	if err != nil {
 		return nil, err
 	}
-	store, err := fakeprovider.NewMySQLStore(ctx, l.pair.AppDSN(at))
+	store, err := fakeprovider.NewMySQLStore(ctx, l.pair.AppDSN(at), l.log.With("provider", id, "database", side))
 	if err != nil {
 		return nil, fmt.Errorf("connect provider %s to database %s: %w", id, side, err)
 	}

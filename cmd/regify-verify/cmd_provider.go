@@ -76,7 +76,7 @@ func cmdProvider(ctx context.Context, e *env, args []string) error {
 		if *dsn == "" {
 			return usageError{errors.New("--store mysql needs --dsn, e.g. --dsn 'regify:secret@tcp(127.0.0.1:3306)/regify'")}
 		}
-		store, err := fakeprovider.NewMySQLStore(ctx, *dsn)
+		store, err := fakeprovider.NewMySQLStore(ctx, *dsn, e.log)
 		if err != nil {
 			return usageError{fmt.Errorf("--dsn: %w; check the address, user and password and that the server runs", err)}
 		}

@@ -163,7 +163,30 @@ func NewMySQLStore(ctx context.Context, dsn string, log *slog.Logger) (*MySQLSto
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.Addr, err)
 	}
+	if warn := replicaTriggerWarning(ctx, db); warn != "" {
+		log.Warn(warn, "database", cfg.Addr)
+	}
 	return &MySQLStore{db: db, readTimeout: cfg.ReadTimeout}, nil
+}
+
+// replicaTriggerWarning says when the server replicates (binary log on) but
+// would not run the schema's triggers for replicated rows: then a row both
+// masters changed can diverge (see SchemaDDL). Empty when all is well or the
+// server cannot tell (MySQL has no such setting).
+func replicaTriggerWarning(ctx context.Context, db *sql.DB) string {
+	var logBin int
+	var mode string
+	if err := db.QueryRowContext(ctx, "SELECT @@log_bin, @@slave_run_triggers_for_rbr").Scan(&logBin, &mode); err != nil {
+		return ""
+	}
+	return triggerWarning(logBin != 0, mode)
+}
+
+func triggerWarning(logBin bool, mode string) string {
+	if !logBin || strings.EqualFold(mode, "ENFORCE") {
+		return ""
+	}
+	return "slave_run_triggers_for_rbr is " + mode + ", not ENFORCE: on a master-master pair a session row both masters changed can diverge; set slave_run_triggers_for_rbr = ENFORCE on both masters"
 }
 
 func createDatabase(ctx context.Context, cfg mysql.Config) error {

@@ -176,3 +176,28 @@ func TestWriteDeadline(t *testing.T) {
 		})
 	}
 }
+
+func TestTriggerWarning(t *testing.T) {
+	cases := []struct {
+		name   string
+		logBin bool
+		mode   string
+		want   string
+	}{
+		{"no binary log: nothing replicates", false, "NO", ""},
+		{"enforce", true, "ENFORCE", ""},
+		{"enforce in lower case", true, "enforce", ""},
+		{"yes skips events whose origin ran the trigger", true, "YES", "slave_run_triggers_for_rbr is YES, not ENFORCE"},
+		{"no", true, "NO", "set slave_run_triggers_for_rbr = ENFORCE on both masters"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := triggerWarning(tc.logBin, tc.mode)
+			if tc.want == "" {
+				require.Empty(t, got)
+				return
+			}
+			require.Contains(t, got, tc.want)
+		})
+	}
+}

@@ -6,7 +6,7 @@ import (
 )
 
 // Seen is what a request carried when it reached the provider; the JSON
-// field names are those of scenarios/history.Seen.
+// field names are those of history.Seen.
 type Seen struct {
 	RemoteAddr      string `json:"remote_addr,omitempty"`
 	XForwardedFor   string `json:"x_forwarded_for,omitempty"`

@@ -9,8 +9,8 @@ import (
 
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/scenarios/history"
-	"github.com/regify-verify/regify-verify/scenarios/target"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 
 // Judge judges a recorded history again with its scenario's invariants and
@@ -89,10 +89,10 @@ func JudgeRecorded(h *history.History, orig reports.Scenario) (reports.Scenario,
 }
 
 // targetInvariants are the invariants target mode judges from its history
-// alone, with the bounds it uses (see target.Check).
+// alone, with the bounds it uses (see deploy.Check).
 func targetInvariants() []check.Invariant {
 	b := check.DefaultBounds()
-	return append(check.HTTP(b), target.Reachability{},
+	return append(check.HTTP(b), deploy.Reachability{},
 		check.ReplicationConvergence{MaxWait: b.MaxConvergeWait}, check.AutoIncrement{}, check.ReplicationHealth{})
 }
 

@@ -16,17 +16,17 @@ import (
 	"github.com/regify-verify/regify-verify/fakeprovider"
 	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
-	"github.com/regify-verify/regify-verify/scenarios/target"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 
-// Addresses of this test: apart from the lab's and scenarios/target's.
+// Addresses of this test: apart from the lab's and scenarios/deploy's.
 const (
 	judgeProviderIP = "127.0.7.1"
 	judgeClients    = "127.0.11.1-127.0.11.3"
 )
 
-// checkRun runs 'regify-verify check' (target.Check) against one fake
+// checkRun runs 'regify-verify check' (deploy.Check) against one fake
 // provider serving abc.test over TLS, with one harmless fault hook, and
 // returns the report and the directory of its histories.
 func checkRun(t *testing.T) (*reports.Report, string) {
@@ -68,11 +68,11 @@ faults:
     provider: p1
     hold: 1s
 `, port, judgeProviderIP, judgeClients), 0o600))
-	d, err := target.Load(file)
+	d, err := deploy.Load(file)
 	require.NoError(t, err)
 	hdir := filepath.Join(dir, "history")
 	require.NoError(t, os.MkdirAll(hdir, 0o755))
-	rep, err := target.Check(context.Background(), d, target.Options{Seed: 7, AllowFaults: true, HistoryDir: hdir})
+	rep, err := deploy.Check(context.Background(), d, deploy.Options{Seed: 7, AllowFaults: true, HistoryDir: hdir})
 	require.NoError(t, err)
 	return rep, hdir
 }
@@ -117,7 +117,7 @@ func TestJudgeRecorded(t *testing.T) {
 	var stop *reports.Invariant
 	for i, sc := range again.Scenarios {
 		for j := range sc.Invariants {
-			if sc.Invariants[j].Name == target.NameStopCondition {
+			if sc.Invariants[j].Name == deploy.NameStopCondition {
 				stop = &again.Scenarios[i].Invariants[j]
 			}
 		}

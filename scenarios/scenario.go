@@ -13,7 +13,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Scenario is data plus a little code: what to build, how to load it, what

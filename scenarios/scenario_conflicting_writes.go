@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ConflictingWrites writes the same message on both masters while the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/load"
-	"github.com/regify-verify/regify-verify/scenarios/target"
+	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 
 // cmdCheck judges a real deployment described by a deployment file.
@@ -33,7 +33,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *file == "" {
 		return usageError{errors.New("--target is required: the deployment file to check (see examples/deployment.yaml)")}
 	}
-	d, err := target.Load(*file)
+	d, err := deploy.Load(*file)
 	if err != nil {
 		return usageError{err}
 	}
@@ -61,7 +61,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	counters := new(load.Counters)
 	progress := reports.NewProgress(e.stderr, isTerminal(e.stderr))
 	stopPoll := pollCounters(counters, progress)
-	opts := target.Options{
+	opts := deploy.Options{
 		Seed: *seed, AllowFaults: *allowFaults, HistoryDir: filepath.Join(*out, "history"),
 		Command: strings.Join(e.argv, " "), Counters: counters, Logger: e.log,
 		OnScenario: func(name string, done *reports.Scenario) {
@@ -73,7 +73,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		},
 	}
 	fmt.Fprintf(e.stderr, "regify-verify check %s: %d names, %d users for %s\n", d.Name, len(d.Domains), d.Load.Users, d.Load.Duration)
-	rep, err := target.Check(ctx, d, opts)
+	rep, err := deploy.Check(ctx, d, opts)
 	stopPoll()
 	progress.Done()
 	if rep == nil {
@@ -83,9 +83,9 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 }
 
 // printPlan prints the steps of a check without touching anything.
-func printPlan(e *env, d *target.Deployment, allowFaults bool) error {
+func printPlan(e *env, d *deploy.Deployment, allowFaults bool) error {
 	fmt.Fprintf(e.stdout, "regify-verify check %s (dry run: nothing is contacted)\n\n", d.Name)
-	for _, s := range target.Plan(d) {
+	for _, s := range deploy.Plan(d) {
 		if s.Destructive && !allowFaults {
 			s.What += " — SKIPPED: --allow-faults not given"
 		}

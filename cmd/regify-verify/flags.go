@@ -42,7 +42,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			// the flag package has already printed the usage
 			return errHelp
 		}
 		return usageError{fmt.Errorf("%w (see 'regify-verify %s --help')", err, fs.Name())}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Invariant is one promise of the setup, judged on a history.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // errDupKey is MariaDB's ER_DUP_ENTRY: a replicated insert collided with a

@@ -2,7 +2,7 @@ package check
 
 import (
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Clearing checks that every acknowledged message was cleared exactly once,

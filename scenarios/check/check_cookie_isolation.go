@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // CookieIsolation checks that no response ever carries another user's

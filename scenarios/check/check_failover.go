@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Failover checks the seed's full redundancy: after a provider fault, the

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ForwardedHeaders checks what providers learn behind the balancer. With SSL

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // NoLostWrites checks that every acknowledged message (a send answered 200 or

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Redirect checks the seed's rule "forward all http:// to https://": every

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ReplicationHealth checks that at the end both replica threads (IO and SQL)

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ReplicationLag checks that heartbeat lag between the masters stays under

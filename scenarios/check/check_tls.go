@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // TLS checks that each public name gets its own valid certificate: every TLS

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // legacyProbe is a handshake that offered only TLS 1.0 and 1.1; version is

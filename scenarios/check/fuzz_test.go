@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // FuzzInvariants: whatever history decodes, every invariant judges it

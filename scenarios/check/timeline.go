@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // maxBuckets bounds the timeline's size whatever bucket a caller asks for.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // stubTransport answers at once like a provider that rotates the token, so

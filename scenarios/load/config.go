@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // SessionCookie is the name of regify's rotating session cookie.

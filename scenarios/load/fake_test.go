@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regify-verify/regify-verify/internal/pki"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // fakeProvider follows the contract of docs/CONTRACTS.md closely enough to

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ProbeUser is the User of every probe record.

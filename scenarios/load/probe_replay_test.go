@@ -13,7 +13,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/fakeprovider"
 	"github.com/regify-verify/regify-verify/internal/pki"
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // TestProbeReplay: a provider that behaves like regify refuses a stolen

@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // LegacyTLSProbeUser is the User of the tls-probe records whose handshake

@@ -8,7 +8,7 @@ import (
 	"net/http/httptrace"
 	"sync"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // Response headers the providers and the balancer set.

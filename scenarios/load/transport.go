@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/history"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // maxBody bounds how much of a response body is read and kept.

@@ -1,0 +1,100 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/history"
+)
+
+// Reachability checks that every public name answered at all, on https and
+// (when given) on http. An unreachable balancer or a certificate that does
+// not verify would otherwise read as a row of skipped invariants; this one
+// fails and says why in plain words.
+type Reachability struct{}
+
+// Name implements check.Invariant.
+func (Reachability) Name() string { return NameReachability }
+
+type reach struct {
+	tried, answered int
+	firstErr        string
+	// logins tried and answered 200; the URL and status of the last failed
+	logins, loggedIn int
+	loginURL         string
+	loginStatus      int
+}
+
+// Check implements check.Invariant.
+func (Reachability) Check(h *history.History) reports.Invariant {
+	per := map[string]*reach{}
+	key := func(tenant, scheme string) string { return scheme + "://" + tenant }
+	for _, d := range h.Meta.Domains {
+		per[key(d.Name, "https")] = &reach{}
+		if d.HTTP != "" {
+			per[key(d.Name, "http")] = &reach{}
+		}
+	}
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.Op == history.OpTLS {
+			continue
+		}
+		scheme, _, ok := strings.Cut(r.URL, "://")
+		if !ok {
+			continue
+		}
+		c := per[key(r.Tenant, scheme)]
+		if c == nil {
+			continue
+		}
+		c.tried++
+		if r.Op == history.OpLogin {
+			c.logins++
+			if r.Status == 200 {
+				c.loggedIn++
+			} else if r.Status > 0 {
+				c.loginURL, c.loginStatus = r.URL, r.Status
+			}
+		}
+		if r.Status > 0 {
+			c.answered++
+		} else if c.firstErr == "" {
+			c.firstErr = r.Err
+		}
+	}
+	inv := reports.Invariant{Name: NameReachability, Verdict: reports.Pass}
+	answered := 0
+	for _, d := range h.Meta.Domains {
+		for _, scheme := range []string{"https", "http"} {
+			c := per[key(d.Name, scheme)]
+			if c == nil {
+				continue
+			}
+			switch {
+			case c.tried == 0:
+				// Not asked in this scenario (fault scenarios skip the probes).
+			case c.answered == 0:
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s did not answer any of %d requests: %s", scheme, d.Name, c.tried, plainReason(c.firstErr)))
+			case c.logins > 0 && c.loggedIn == 0 && c.loginStatus > 0:
+				// It answers, but no user got a session: the invariants that
+				// need one would all be skipped.
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s answered, but none of %d logins succeeded (%s answered %d): check session.login_path and the test password",
+					scheme, d.Name, c.logins, c.loginURL, c.loginStatus))
+			default:
+				answered++
+			}
+		}
+	}
+	if answered == 0 && len(inv.Evidence) == 0 {
+		return reports.Invariant{Name: NameReachability, Verdict: reports.Skip, Summary: "no request to a public URL in the history"}
+	}
+	if len(inv.Evidence) > 0 {
+		inv.Verdict = reports.Fail
+		inv.Summary = fmt.Sprintf("%d of %d public URLs never answered or gave no session: the deployment could not be judged there", len(inv.Evidence), len(inv.Evidence)+answered)
+		return inv
+	}
+	inv.Summary = fmt.Sprintf("all %d public URLs answered", answered)
+	return inv
+}

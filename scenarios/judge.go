@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
-	"github.com/regify-verify/regify-verify/history"
 )
 
 // faultLab lets faults act on the harness's lab.

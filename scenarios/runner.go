@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
-	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // Scenario is data plus a little code: what to build, how to load it, what

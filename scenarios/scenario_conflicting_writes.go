@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // ConflictingWrites writes the same message on both masters while the

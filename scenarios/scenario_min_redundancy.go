@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
-	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // switchDelay is the operator's reaction time in the drill: the seed's

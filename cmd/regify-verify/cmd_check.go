@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/load"
 	"github.com/regify-verify/regify-verify/scenarios/deploy"
+	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // cmdCheck judges a real deployment described by a deployment file.

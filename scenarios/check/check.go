@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Invariant is one promise of the setup, judged on a history.

@@ -3,8 +3,8 @@ package check
 import (
 	"fmt"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // errDupKey is MariaDB's ER_DUP_ENTRY: a replicated insert collided with a

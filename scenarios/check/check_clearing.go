@@ -1,8 +1,8 @@
 package check
 
 import (
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Clearing checks that every acknowledged message was cleared exactly once,

@@ -5,8 +5,8 @@ import (
 	"hash/maphash"
 	"slices"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // CookieIsolation checks that no response ever carries another user's

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Failover checks the seed's full redundancy: after a provider fault, the

@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // ForwardedHeaders checks what providers learn behind the balancer. With SSL

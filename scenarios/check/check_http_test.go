@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 func TestStickiness(t *testing.T) {

@@ -3,8 +3,8 @@ package check
 import (
 	"slices"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // NoLostWrites checks that every acknowledged message (a send answered 200 or

@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Redirect checks the seed's rule "forward all http:// to https://": every

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // ReplicationConvergence checks that after the last fault healed both

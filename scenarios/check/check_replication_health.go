@@ -3,8 +3,8 @@ package check
 import (
 	"slices"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // ReplicationHealth checks that at the end both replica threads (IO and SQL)

@@ -3,8 +3,8 @@ package check
 import (
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // ReplicationLag checks that heartbeat lag between the masters stays under

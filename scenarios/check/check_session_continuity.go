@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // SessionContinuity checks that a user who always presents its newest token

@@ -3,8 +3,8 @@ package check
 import (
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Stickiness checks the seed's session persistence by source IP: per source

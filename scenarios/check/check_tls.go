@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // TLS checks that each public name gets its own valid certificate: every TLS

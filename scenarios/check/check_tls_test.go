@@ -3,8 +3,8 @@ package check
 import (
 	"testing"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // legacyProbe is a handshake that offered only TLS 1.0 and 1.1; version is

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // FuzzInvariants: whatever history decodes, every invariant judges it

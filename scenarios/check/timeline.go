@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // maxBuckets bounds the timeline's size whatever bucket a caller asks for.

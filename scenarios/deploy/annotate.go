@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 )
 
 func findInv(sc *reports.Scenario, name string) *reports.Invariant {

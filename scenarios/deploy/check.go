@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 

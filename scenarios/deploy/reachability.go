@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
 )
 
 // Reachability checks that every public name answered at all, on https and

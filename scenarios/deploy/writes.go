@@ -3,9 +3,9 @@ package deploy
 import (
 	"fmt"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
-	"github.com/regify-verify/regify-verify/history"
 )
 
 // SkipReadOnly is the summary of the invariants that need sends when the

@@ -17,8 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/internal/pki"
 )
 
 // fakeProvider follows the contract of docs/CONTRACTS.md closely enough to

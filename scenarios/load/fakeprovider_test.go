@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regify-verify/regify-verify/fakeprovider"
-	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/internal/pki"
 )
 
 // TestRunAgainstFakeProvider runs the load against the project's own fake

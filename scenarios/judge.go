@@ -14,22 +14,23 @@ import (
 )
 
 // Judge judges a recorded history again with its scenario's invariants and
-// bounds, as the scenario is defined now. It needs nothing but the history.
-func Judge(h *history.History) (reports.Scenario, error) {
-	specs, err := Find(h.Meta.Scenario)
+// bounds, as the scenario is defined now (lookup finds it by name, usually
+// catalogue.Lookup). It needs nothing but the history.
+func Judge(h *history.History, lookup func(name string) (Spec, error)) (reports.Scenario, error) {
+	spec, err := lookup(h.Meta.Scenario)
 	if err != nil {
 		return reports.Scenario{}, fmt.Errorf("judge history of %q: %w (a history written by 'regify-verify check' is judged with the invariants of its run's report.json: keep report.json next to history/)", h.Meta.Scenario, err)
 	}
-	sc := specs[0]()
+	sc := spec()
 	dur := h.Meta.Ended.Sub(h.Meta.Started)
 	if dur <= 0 {
-		dur = defaultDuration
+		dur = DefaultDuration
 	}
 	return reports.Scenario{
 		Name: sc.Name, Description: sc.Description, Started: h.Meta.Started, Ended: h.Meta.Ended,
 		Negative: sc.Negative, Expect: sc.ExpectFail,
 		Invariants: check.Run(h, sc.invariants()),
-		Timeline:   check.Timeline(h, timelineBucket(dur)),
+		Timeline:   check.Timeline(h, TimelineBucket(dur)),
 		Faults:     check.FaultWindows(h),
 		Measures:   h.Final.Measures,
 	}, nil
@@ -77,12 +78,12 @@ func JudgeRecorded(h *history.History, orig reports.Scenario) (reports.Scenario,
 	}
 	dur := h.Meta.Ended.Sub(h.Meta.Started)
 	if dur <= 0 {
-		dur = defaultDuration
+		dur = DefaultDuration
 	}
 	return reports.Scenario{
 		Name: orig.Name, Description: orig.Description, Started: h.Meta.Started, Ended: h.Meta.Ended,
 		Error: orig.Error, Invariants: invs, Topology: orig.Topology,
-		Timeline: check.Timeline(h, timelineBucket(dur)),
+		Timeline: check.Timeline(h, TimelineBucket(dur)),
 		Faults:   check.FaultWindows(h),
 		Measures: h.Final.Measures,
 	}, nil

@@ -91,7 +91,7 @@ func TestJudgeRecorded(t *testing.T) {
 	}
 	again := &reports.Report{RunID: rep.RunID, Seed: rep.Seed, Mode: rep.Mode}
 	for _, h := range hs {
-		_, err := Judge(h)
+		_, err := Judge(h, func(name string) (Spec, error) { return nil, fmt.Errorf("unknown scenario %q", name) })
 		require.ErrorContains(t, err, "report.json", "a target history is not a catalogue scenario")
 		orig, ok := byName[h.Meta.Scenario]
 		require.True(t, ok, "report has no scenario %q", h.Meta.Scenario)

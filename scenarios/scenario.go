@@ -1,18 +1,17 @@
-// Package scenarios is the heart of regify-verify: a catalogue of scenarios
-// (one a file), each a lab topology, a load profile, a fault schedule and the
-// invariants that judge the run; the runner that executes them; and the
-// `go test` API (Run) for users' own tests.
+// Package scenarios is the engine of regify-verify: it runs a Scenario (a
+// topology, a load profile, a fault schedule and the invariants that judge
+// it) in an Environment — the built-in lab or an operator's deployment —
+// through the phases of Execute, and gathers the results into a report
+// (Suite), a `go test` run (Run) or a re-judged history (Judge). The
+// catalogue of scenarios is data in scenarios/catalogue, which this package
+// never imports.
 package scenarios
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
-	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
@@ -55,112 +54,9 @@ type Scenario struct {
 	NeedsDatabase bool
 }
 
-// Spec builds a scenario. The catalogue is a list of specs, so nothing in
+// Spec builds a scenario. A catalogue is a list of specs, so nothing in
 // it is shared mutable state.
 type Spec func() Scenario
-
-// DrillEnv is what a drill gets: the lab and the run's recorder.
-type DrillEnv struct {
-	Lab      *harness.Lab
-	Recorder *history.Recorder
-	// Start is when the load began.
-	Start time.Time
-	// Duration is how long the load runs.
-	Duration time.Duration
-}
-
-// Catalogue lists every scenario, negative controls included, in report order.
-func Catalogue() []Spec {
-	return []Spec{
-		Baseline,
-		RedirectAndTLS,
-		ProviderCrash,
-		ProviderHang,
-		ProviderSlow,
-		LinkCut,
-		LinkReset,
-		ClearingLinkCut,
-		Passthrough,
-		PassthroughProviderCrash,
-		DatabaseCrash,
-		DatabasePause,
-		DatabaseRestart,
-		ProviderDatabaseCut,
-		ReplicationCutAndHeal,
-		ReplicationLag,
-		ConflictingWrites,
-		MinimumRedundancyDrill,
-		NegRoundRobin,
-		NegCookiePersistence,
-		NegNoRedirect,
-		NegRedirectDropsQuery,
-		NegRedirectWrongHost,
-		NegNoForwardedProto,
-		NegWrongCertificate,
-		NegNoHealthChecks,
-		NegNonRotatingCookie,
-		NegOldTokensValid,
-		NegSingleClearing,
-		NegStoppedReplication,
-		NegReplicationLag,
-		NegEqualAutoIncrement,
-		NegSessionLossRoundRobin,
-	}
-}
-
-// Find returns the catalogue's specs with the given names, in catalogue
-// order; an unknown name is an error that lists the known ones.
-func Find(names ...string) ([]Spec, error) {
-	all := Catalogue()
-	if len(names) == 0 {
-		return all, nil
-	}
-	byName := map[string]Spec{}
-	var known []string
-	for _, s := range all {
-		n := s().Name
-		byName[n] = s
-		known = append(known, n)
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		for _, part := range strings.Split(n, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			if _, ok := byName[part]; !ok {
-				sort.Strings(known)
-				return nil, fmt.Errorf("unknown scenario %q; known scenarios: %s", part, strings.Join(known, ", "))
-			}
-			want[part] = true
-		}
-	}
-	if len(want) == 0 {
-		return all, nil // only empty names: the whole catalogue
-	}
-	var out []Spec
-	for _, s := range all {
-		if want[s().Name] {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// LabBounds are the invariants' bounds for the built-in lab: its balancer
-// checks health every 250 ms and marks a backend down after 2 failures, so
-// a failover must complete well within 2.5 s. Replication lag is bounded at
-// 2 s: a healthy pair lags about a millisecond, but a 2-core machine running
-// the whole lab can starve a server for a second now and then.
-func LabBounds() check.Bounds {
-	b := check.DefaultBounds()
-	b.MaxRecovery = 2500 * time.Millisecond
-	b.FailoverBudget = 150
-	b.MaxLag = 2 * time.Second
-	b.MaxConvergeWait = convergeBound
-	return b
-}
 
 // invariants selects the scenario's invariants with its bounds.
 func (s Scenario) invariants() []check.Invariant {

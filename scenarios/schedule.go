@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -17,8 +19,8 @@ type Step struct {
 	For time.Duration
 	// Jitter moves At by up to ±Jitter, chosen from the run's seed.
 	Jitter time.Duration
-	// Make builds the fault against the running lab.
-	Make func(lab faults.Lab) faults.Fault
+	// Fault is what is injected (a value of package faults).
+	Fault faults.Fault
 }
 
 // Planned is a step with its time fixed by the seed.
@@ -29,11 +31,11 @@ type Planned struct {
 
 // Plan fixes every step's time from the seed: the same seed always gives
 // the same schedule. Steps come back ordered by injection time.
-func Plan(steps []Step, seed int64, lab faults.Lab) ([]Planned, error) {
+func Plan(steps []Step, seed int64) ([]Planned, error) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x7265676966792d76)) // "regify-v"
 	out := make([]Planned, 0, len(steps))
 	for i, s := range steps {
-		if s.Make == nil {
+		if s.Fault == nil {
 			return nil, fmt.Errorf("fault step %d has no fault", i+1)
 		}
 		if s.For <= 0 {
@@ -46,8 +48,75 @@ func Plan(steps []Step, seed int64, lab faults.Lab) ([]Planned, error) {
 		if at < 0 {
 			at = 0
 		}
-		out = append(out, Planned{At: at, For: s.For, Fault: s.Make(lab)})
+		out = append(out, Planned{At: at, For: s.For, Fault: s.Fault})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out, nil
+}
+
+// runSchedule injects and recovers the planned faults at their times. A
+// fault that was injected is always recovered, also when ctx ends.
+func runSchedule(ctx context.Context, planned []Planned, start time.Time, in faults.Injector) error {
+	var errs []error
+	type open struct {
+		p   Planned
+		inj faults.Injected
+		at  time.Time
+	}
+	var pending []open
+	recoverOne := func(o open) {
+		if err := in.Recover(ctx, o.inj); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	defer func() {
+		for _, o := range pending {
+			recoverOne(o)
+		}
+	}()
+	due := func(o open) time.Time { return o.at.Add(o.p.For) }
+	for _, p := range planned {
+		// Recover the faults whose time is up before injecting the next.
+		for len(pending) > 0 && !due(pending[0]).After(start.Add(p.At)) {
+			if !SleepUntil(ctx, due(pending[0])) {
+				return errors.Join(errs...)
+			}
+			recoverOne(pending[0])
+			pending = pending[1:]
+		}
+		if !SleepUntil(ctx, start.Add(p.At)) {
+			return errors.Join(errs...)
+		}
+		at := time.Now()
+		inj, err := in.Inject(ctx, p.Fault)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		pending = append(pending, open{p: p, inj: inj, at: at})
+		sort.SliceStable(pending, func(i, j int) bool { return due(pending[i]).Before(due(pending[j])) })
+	}
+	for len(pending) > 0 {
+		if !SleepUntil(ctx, due(pending[0])) {
+			return errors.Join(errs...)
+		}
+		recoverOne(pending[0])
+		pending = pending[1:]
+	}
+	return errors.Join(errs...)
+}
+
+// SleepUntil waits until t or until ctx ends; it reports whether t came.
+func SleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

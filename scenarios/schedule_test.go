@@ -29,16 +29,16 @@ func (f clockFault) add(verb string) {
 	*f.log = append(*f.log, verb+" "+f.name)
 	f.mu.Unlock()
 }
-func (f clockFault) Inject(context.Context) error  { f.add("inject"); return nil }
-func (f clockFault) Recover(context.Context) error { f.add("recover"); return nil }
+func (f clockFault) Inject(context.Context, faults.Env) error  { f.add("inject"); return nil }
+func (f clockFault) Recover(context.Context, faults.Env) error { f.add("recover"); return nil }
 
 func TestPlanIsReproducibleFromTheSeed(t *testing.T) {
 	steps := []Step{
-		{At: time.Second, For: time.Second, Jitter: 500 * time.Millisecond, Make: func(faults.Lab) faults.Fault { return clockFault{name: "a"} }},
-		{At: 3 * time.Second, For: time.Second, Jitter: 500 * time.Millisecond, Make: func(faults.Lab) faults.Fault { return clockFault{name: "b"} }},
+		{At: time.Second, For: time.Second, Jitter: 500 * time.Millisecond, Fault: clockFault{name: "a"}},
+		{At: 3 * time.Second, For: time.Second, Jitter: 500 * time.Millisecond, Fault: clockFault{name: "b"}},
 	}
 	at := func(seed int64) []time.Duration {
-		p, err := Plan(steps, seed, nil)
+		p, err := Plan(steps, seed)
 		require.NoError(t, err)
 		return []time.Duration{p[0].At, p[1].At}
 	}
@@ -47,9 +47,9 @@ func TestPlanIsReproducibleFromTheSeed(t *testing.T) {
 	for _, d := range at(9) {
 		assert.True(t, d >= 500*time.Millisecond && d <= 3500*time.Millisecond, "jitter stays within its bound: %s", d)
 	}
-	_, err := Plan([]Step{{At: 0, For: 0, Make: steps[0].Make}}, 1, nil)
+	_, err := Plan([]Step{{At: 0, For: 0, Fault: steps[0].Fault}}, 1)
 	require.ErrorContains(t, err, "must be positive")
-	_, err = Plan([]Step{{At: 0, For: time.Second}}, 1, nil)
+	_, err = Plan([]Step{{At: 0, For: time.Second}}, 1)
 	require.ErrorContains(t, err, "has no fault")
 }
 
@@ -68,7 +68,7 @@ func TestScheduleRecoversEveryInjectedFault(t *testing.T) {
 	rec := history.NewRecorder(history.Meta{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	require.NoError(t, runSchedule(ctx, planned, time.Now(), rec, discardLogger()))
+	require.NoError(t, runSchedule(ctx, planned, time.Now(), faults.Injector{Rec: rec, Log: discardLogger()}))
 	assert.Equal(t, []string{"inject a", "inject b", "recover a", "recover b"}, log)
 	h := rec.History()
 	require.Len(t, h.Faults, 2, "c was never due")

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,7 +31,7 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 		Schema: reports.Schema, RunID: s.Config.RunID, Seed: s.Config.Seed, Mode: "lab",
 		Started: time.Now(),
 		Repro: reports.Repro{
-			Command: s.Command, Version: version(), GoVersion: runtime.Version(),
+			Command: s.Command, Version: Version(), GoVersion: runtime.Version(),
 			ConfigHash: s.configHash(),
 		},
 	}
@@ -71,19 +70,4 @@ func (s Suite) configHash() string {
 		s.Config.Seed, s.Config.Users, s.Config.Rate, s.Config.Duration, s.Config.Base.DB.Backend, s.Config.Base.DB.Image)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
-}
-
-// version is the module version of the binary, or the VCS revision.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
-		}
-	}
-	return v
 }

@@ -6,7 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 )
 
 // cmdList prints the scenario catalogue and the invariants.
@@ -17,7 +17,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tKIND\tDESCRIPTION")
-	for _, spec := range scenarios.Catalogue() {
+	for _, spec := range catalogue.All() {
 		s := spec()
 		kind := "lab"
 		if s.NeedsDatabase {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 )
 
 // cmdReport re-renders the reports of an earlier run from its report.json,
@@ -61,7 +62,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		case rep.Mode == "target":
 			sc, err = scenarios.JudgeRecorded(h, *orig)
 		default:
-			sc, err = scenarios.Judge(h)
+			sc, err = scenarios.Judge(h, catalogue.Lookup)
 			if err == nil && orig != nil {
 				sc.Topology = orig.Topology
 			}

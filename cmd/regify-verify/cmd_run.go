@@ -13,6 +13,7 @@ import (
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
@@ -40,7 +41,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q: scenarios are named with --scenario", fs.Arg(0))}
 	}
-	specs, err := scenarios.Find(names...)
+	specs, err := catalogue.Find(names...)
 	if err != nil {
 		return usageError{err}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
@@ -85,33 +86,21 @@ func runFault(ctx context.Context, d *Deployment, opts Options, h FaultHook, rec
 	case <-ctx.Done():
 		return "", nil // never injected: nothing to recover
 	}
-	f := history.Fault{Name: h.Name, Target: h.Provider, Provider: h.Provider, ProviderFault: true, Injected: time.Now()}
-	if f.Target == "" {
-		f.Target = "operator hook"
-	}
+	hook := &faults.Hook{Label: h.Name, InjectCmd: h.Inject, RecoverCmd: h.Recover, Provider: h.Provider, Timeout: h.Timeout,
+		Redact: func(s string) string { return redactText(d, s) }}
+	in := faults.Injector{Rec: rec, Log: log}
 	log.Info("injecting fault", "command", redactText(d, h.Inject))
-	out, injErr := runHook(ctx, h.Name, "inject", h.Inject, h.Timeout)
-	if injErr != nil {
-		f.Err = redactText(d, injErr.Error())
-	}
-	f.Detail = redactText(d, clip(out))
-	id := rec.Fault(f)
+	injected, injErr := in.Inject(ctx, hook)
 	// Recovery runs whatever happened above, also on Ctrl-C: the operator's
 	// system must not be left broken.
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.Timeout)
-		defer cancel()
 		log.Info("recovering fault", "command", redactText(d, h.Recover))
-		_, recErr := runHook(rctx, h.Name, "recover", h.Recover, h.Timeout)
-		text := ""
-		if recErr != nil {
-			text = redactText(d, recErr.Error())
-			err = fmt.Errorf("%s (the system may still be broken: run the recover command by hand)", text)
+		if recErr := in.Recover(ctx, injected); recErr != nil {
+			err = recErr
 		}
-		_ = rec.Recovered(id, time.Now(), text)
 	}()
 	if injErr != nil {
-		return "", fmt.Errorf("%s", redactText(d, injErr.Error()))
+		return "", injErr
 	}
 	hold := time.NewTimer(h.Hold)
 	defer hold.Stop()
@@ -126,7 +115,7 @@ func runFault(ctx context.Context, d *Deployment, opts Options, h FaultHook, rec
 		case <-tick.C:
 			if why, ok := win.breach(); ok {
 				log.Warn("stop condition breached: recovering at once", "why", why)
-				return fmt.Sprintf("%s; breached %s after injection", why, time.Since(f.Injected).Round(100*time.Millisecond)), nil
+				return fmt.Sprintf("%s; breached %s after injection", why, time.Since(injected.At).Round(100*time.Millisecond)), nil
 			}
 		}
 	}

@@ -9,8 +9,7 @@ import (
 // clearing service; with a redundant clearing connection no message may
 // fail or be cleared twice.
 type ClearingCut struct {
-	Lab      Lab
-	Clearing int // index into the lab's clearing connections
+	Clearing int `fault:"clearing"` // index into the lab's clearing connections
 }
 
 func (f ClearingCut) Name() string   { return "clearing-cut" }
@@ -19,16 +18,20 @@ func (f ClearingCut) Target() string { return fmt.Sprintf("clearing-connection-%
 // Kind: the redundant connection must hide this fault completely.
 func (f ClearingCut) Kind() Kind { return Kind{} }
 
-func (f ClearingCut) Inject(ctx context.Context) error {
-	if err := eachLink(f.Lab.ClearingLinks(f.Clearing), f.Lab.CutLink); err != nil {
+func (f ClearingCut) Inject(ctx context.Context, env Env) error {
+	if err := eachLink(env.ClearingLinks(f.Clearing), env.CutLink); err != nil {
 		return fmt.Errorf("cut clearing link %d: %w", f.Clearing+1, err)
 	}
 	return nil
 }
 
-func (f ClearingCut) Recover(ctx context.Context) error {
-	if err := eachLink(f.Lab.ClearingLinks(f.Clearing), f.Lab.RestoreLink); err != nil {
+func (f ClearingCut) Recover(ctx context.Context, env Env) error {
+	if err := eachLink(env.ClearingLinks(f.Clearing), env.RestoreLink); err != nil {
 		return fmt.Errorf("restore clearing link %d: %w", f.Clearing+1, err)
 	}
 	return nil
+}
+
+func init() {
+	register(Entry{Name: "clearing-cut", Summary: "cuts every provider's connection to one clearing service (the redundant one must hide it)", New: func() Fault { return &ClearingCut{} }})
 }

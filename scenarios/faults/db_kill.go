@@ -8,25 +8,24 @@ import (
 // DBKill sends SIGKILL to one master; Recover starts it again, and it must
 // rejoin replication by itself.
 type DBKill struct {
-	Lab  Lab
-	Side string // "a" or "b"
+	Side string `fault:"side"` // "a" or "b"
 }
 
 func (f DBKill) Name() string   { return "db-kill" }
 func (f DBKill) Target() string { return "db-" + f.Side }
 func (f DBKill) Kind() Kind     { return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)} }
 
-func (f DBKill) Inject(ctx context.Context) error {
-	return withDB(f.Lab, "kill database "+f.Side, func(db DB) error { return db.Kill(ctx, f.Side) })
+func (f DBKill) Inject(ctx context.Context, env Env) error {
+	return withDB(env, "kill database "+f.Side, func(db DB) error { return db.Kill(ctx, f.Side) })
 }
 
-func (f DBKill) Recover(ctx context.Context) error {
-	return withDB(f.Lab, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
+func (f DBKill) Recover(ctx context.Context, env Env) error {
+	return withDB(env, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
 }
 
 // withDB runs f on the lab's database pair, naming what was being done.
-func withDB(lab Lab, doing string, f func(DB) error) error {
-	db, err := lab.Database()
+func withDB(env Env, doing string, f func(DB) error) error {
+	db, err := env.Database()
 	if err != nil {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
@@ -43,4 +42,8 @@ func providerOf(side string) string {
 		return "p2"
 	}
 	return "p1"
+}
+
+func init() {
+	register(Entry{Name: "db-kill", NeedsDatabase: true, Summary: "SIGKILLs one master; recover starts it again", New: func() Fault { return &DBKill{Side: "a"} }})
 }

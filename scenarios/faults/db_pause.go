@@ -5,8 +5,7 @@ import "context"
 // DBPause freezes one master (SIGSTOP of its container): connections stay
 // open and nothing answers, the hardest database failure to detect.
 type DBPause struct {
-	Lab  Lab
-	Side string
+	Side string `fault:"side"`
 }
 
 func (f DBPause) Name() string   { return "db-pause" }
@@ -15,10 +14,14 @@ func (f DBPause) Kind() Kind {
 	return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)}
 }
 
-func (f DBPause) Inject(ctx context.Context) error {
-	return withDB(f.Lab, "pause database "+f.Side, func(db DB) error { return db.Pause(ctx, f.Side) })
+func (f DBPause) Inject(ctx context.Context, env Env) error {
+	return withDB(env, "pause database "+f.Side, func(db DB) error { return db.Pause(ctx, f.Side) })
 }
 
-func (f DBPause) Recover(ctx context.Context) error {
-	return withDB(f.Lab, "unpause database "+f.Side, func(db DB) error { return db.Unpause(ctx, f.Side) })
+func (f DBPause) Recover(ctx context.Context, env Env) error {
+	return withDB(env, "unpause database "+f.Side, func(db DB) error { return db.Unpause(ctx, f.Side) })
+}
+
+func init() {
+	register(Entry{Name: "db-pause", NeedsDatabase: true, Summary: "freezes one master (SIGSTOP or docker pause); recover thaws it", New: func() Fault { return &DBPause{Side: "a"} }})
 }

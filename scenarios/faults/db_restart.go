@@ -5,8 +5,7 @@ import "context"
 // DBRestart stops one master cleanly and starts it again on Recover, as a
 // maintenance restart does.
 type DBRestart struct {
-	Lab  Lab
-	Side string
+	Side string `fault:"side"`
 }
 
 func (f DBRestart) Name() string   { return "db-restart" }
@@ -15,10 +14,14 @@ func (f DBRestart) Kind() Kind {
 	return Kind{Provider: true, Database: true, Affects: providerOf(f.Side)}
 }
 
-func (f DBRestart) Inject(ctx context.Context) error {
-	return withDB(f.Lab, "stop database "+f.Side, func(db DB) error { return db.Stop(ctx, f.Side) })
+func (f DBRestart) Inject(ctx context.Context, env Env) error {
+	return withDB(env, "stop database "+f.Side, func(db DB) error { return db.Stop(ctx, f.Side) })
 }
 
-func (f DBRestart) Recover(ctx context.Context) error {
-	return withDB(f.Lab, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
+func (f DBRestart) Recover(ctx context.Context, env Env) error {
+	return withDB(env, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
+}
+
+func init() {
+	register(Entry{Name: "db-restart", NeedsDatabase: true, Summary: "stops one master cleanly; recover starts it again", New: func() Fault { return &DBRestart{Side: "a"} }})
 }

@@ -1,7 +1,9 @@
-// Package faults holds the lab's faults, one file each. A fault has a name,
-// a target, and two verbs: Inject breaks something, Recover mends it. Faults
-// act on the lab only through the Lab interface, so they take what they need
-// as arguments and hold no shared mutable state.
+// Package faults is the fault registry: one file per fault, named as the
+// fault. A fault is plain data (which provider, side or link, how long a
+// latency …) with two verbs: Inject breaks something, Recover mends it.
+// Faults act only through the Env they are given, so the same value runs
+// in the lab and, where the environment supports it, against a deployment;
+// an operator's shell hooks are one more fault (Hook).
 package faults
 
 import (
@@ -12,6 +14,21 @@ import (
 )
 
 // Fault is one thing that can go wrong in a deployment.
+//
+// To add a fault:
+//
+//  1. Create <name>.go in this package (provider_freeze.go for
+//     "provider-freeze") with a struct whose knobs are exported fields
+//     tagged `fault:"knob"` (string, int, bool, float64 or time.Duration),
+//     so it can be built from Go, from YAML and from --fault NAME:knob=value.
+//  2. Implement Name (the canonical name), Target (what it hits, for the
+//     report), Kind (which provider or side it takes out, so the invariants
+//     excuse exactly that), Inject and Recover (through env only; Recover
+//     must mend whatever Inject did, also after a partial Inject).
+//  3. Register it in the file's init with its summary and a New that
+//     returns the defaults; set NeedsDatabase when it acts on the pair.
+//  4. Add its case to faults_test.go (what Inject and Recover call), and
+//     use it in a scenario file of the catalogue (scenarios/catalogue).
 type Fault interface {
 	// Name is the fault's canonical name, e.g. "provider-crash".
 	Name() string
@@ -19,8 +36,8 @@ type Fault interface {
 	Target() string
 	// Kind says which invariants may excuse what it causes.
 	Kind() Kind
-	Inject(ctx context.Context) error
-	Recover(ctx context.Context) error
+	Inject(ctx context.Context, env Env) error
+	Recover(ctx context.Context, env Env) error
 }
 
 // Kind classifies a fault's blast radius.
@@ -35,8 +52,10 @@ type Kind struct {
 	Database bool
 }
 
-// Lab is what faults act on. The harness's lab implements it.
-type Lab interface {
+// Env is what faults act on. The harness's lab implements it; a
+// deployment implements none of it (its faults are Hooks, which need
+// nothing from it) and answers every call with an error that says so.
+type Env interface {
 	CrashProvider(ctx context.Context, id string) error
 	RestartProvider(ctx context.Context, id string) error
 	HangProvider(ctx context.Context, id string, on bool) error

@@ -8,24 +8,27 @@ import (
 // LinkCut cuts the network between the balancer and one provider: new
 // connections are refused and live ones close, while the provider runs on.
 type LinkCut struct {
-	Lab      Lab
-	Provider string
+	Provider string `fault:"provider"`
 }
 
 func (f LinkCut) Name() string   { return "link-cut" }
 func (f LinkCut) Target() string { return "lb-" + f.Provider }
 func (f LinkCut) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
-func (f LinkCut) Inject(ctx context.Context) error {
-	if err := eachLink(f.Lab.BalancerLinks(f.Provider), f.Lab.CutLink); err != nil {
+func (f LinkCut) Inject(ctx context.Context, env Env) error {
+	if err := eachLink(env.BalancerLinks(f.Provider), env.CutLink); err != nil {
 		return fmt.Errorf("cut balancer links to %s: %w", f.Provider, err)
 	}
 	return nil
 }
 
-func (f LinkCut) Recover(ctx context.Context) error {
-	if err := eachLink(f.Lab.BalancerLinks(f.Provider), f.Lab.RestoreLink); err != nil {
+func (f LinkCut) Recover(ctx context.Context, env Env) error {
+	if err := eachLink(env.BalancerLinks(f.Provider), env.RestoreLink); err != nil {
 		return fmt.Errorf("restore balancer links to %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+func init() {
+	register(Entry{Name: "link-cut", Summary: "cuts the wires from the balancer to one provider", New: func() Fault { return &LinkCut{Provider: "p1"} }})
 }

@@ -8,24 +8,27 @@ import (
 // ProviderCrash kills a provider: its listeners and live connections are gone
 // at once, as when an appliance loses power. Recover starts it again.
 type ProviderCrash struct {
-	Lab      Lab
-	Provider string
+	Provider string `fault:"provider"`
 }
 
 func (f ProviderCrash) Name() string   { return "provider-crash" }
 func (f ProviderCrash) Target() string { return f.Provider }
 func (f ProviderCrash) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
-func (f ProviderCrash) Inject(ctx context.Context) error {
-	if err := f.Lab.CrashProvider(ctx, f.Provider); err != nil {
+func (f ProviderCrash) Inject(ctx context.Context, env Env) error {
+	if err := env.CrashProvider(ctx, f.Provider); err != nil {
 		return fmt.Errorf("crash provider %s: %w", f.Provider, err)
 	}
 	return nil
 }
 
-func (f ProviderCrash) Recover(ctx context.Context) error {
-	if err := f.Lab.RestartProvider(ctx, f.Provider); err != nil {
+func (f ProviderCrash) Recover(ctx context.Context, env Env) error {
+	if err := env.RestartProvider(ctx, f.Provider); err != nil {
 		return fmt.Errorf("restart provider %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+func init() {
+	register(Entry{Name: "provider-crash", Summary: "stops one provider (its listeners close); recover restarts it", New: func() Fault { return &ProviderCrash{Provider: "p1"} }})
 }

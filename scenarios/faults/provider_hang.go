@@ -8,24 +8,27 @@ import (
 // ProviderHang makes a provider accept connections and never answer, the
 // failure a TCP health check cannot see.
 type ProviderHang struct {
-	Lab      Lab
-	Provider string
+	Provider string `fault:"provider"`
 }
 
 func (f ProviderHang) Name() string   { return "provider-hang" }
 func (f ProviderHang) Target() string { return f.Provider }
 func (f ProviderHang) Kind() Kind     { return Kind{Provider: true, Affects: f.Provider} }
 
-func (f ProviderHang) Inject(ctx context.Context) error {
-	if err := f.Lab.HangProvider(ctx, f.Provider, true); err != nil {
+func (f ProviderHang) Inject(ctx context.Context, env Env) error {
+	if err := env.HangProvider(ctx, f.Provider, true); err != nil {
 		return fmt.Errorf("hang provider %s: %w", f.Provider, err)
 	}
 	return nil
 }
 
-func (f ProviderHang) Recover(ctx context.Context) error {
-	if err := f.Lab.HangProvider(ctx, f.Provider, false); err != nil {
+func (f ProviderHang) Recover(ctx context.Context, env Env) error {
+	if err := env.HangProvider(ctx, f.Provider, false); err != nil {
 		return fmt.Errorf("unhang provider %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+func init() {
+	register(Entry{Name: "provider-hang", Summary: "makes one provider accept connections and never answer", New: func() Fault { return &ProviderHang{Provider: "p1"} }})
 }

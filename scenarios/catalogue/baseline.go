@@ -1,0 +1,17 @@
+package catalogue
+
+import (
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/scenarios"
+)
+
+// Baseline runs the full setup of the seed without any fault: every
+// invariant must hold, with real master-master replication underneath.
+func Baseline() scenarios.Scenario {
+	return scenarios.Scenario{
+		Name:          "baseline",
+		Description:   "SSL offloading, source-IP persistence, master-master replication; load on both domains, no faults.",
+		NeedsDatabase: true,
+		Lab:           func(o *harness.Options) { o.Mode = harness.ModeOffload },
+	}
+}

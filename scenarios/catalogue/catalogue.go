@@ -1,0 +1,124 @@
+// Package catalogue is the scenario catalogue as data: one file per
+// scenario, named exactly as the scenario (provider_crash.go for
+// "provider-crash"), negative controls likewise (neg_round_robin.go). The
+// engine (package scenarios) runs any Spec and never imports this package.
+//
+// To add a scenario:
+//
+//  1. Create <name>.go here with a func returning scenarios.Scenario: its
+//     name, a description a reader of the report understands, the lab it
+//     needs (Lab, NeedsDatabase), its load and its fault Steps (values of
+//     package faults, placed in time; the seed jitters them).
+//  2. A negative control sets Negative and ExpectFail (use negative()).
+//  3. Add the func to All below, where it should appear in the report.
+//  4. `go test ./scenarios/catalogue/` checks it is well formed; run it with
+//     `regify-verify run --scenario <name>`.
+package catalogue
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/scenarios"
+)
+
+// All lists every scenario, negative controls included, in report order.
+func All() []scenarios.Spec {
+	return []scenarios.Spec{
+		Baseline,
+		RedirectAndTLS,
+		ProviderCrash,
+		ProviderHang,
+		ProviderSlow,
+		LinkCut,
+		LinkReset,
+		ClearingLinkCut,
+		Passthrough,
+		PassthroughProviderCrash,
+		DatabaseCrash,
+		DatabasePause,
+		DatabaseRestart,
+		ProviderDatabaseCut,
+		ReplicationCutAndHeal,
+		ReplicationLag,
+		ConflictingWrites,
+		MinimumRedundancyDrill,
+		NegRoundRobin,
+		NegCookiePersistence,
+		NegNoRedirect,
+		NegRedirectDropsQuery,
+		NegRedirectWrongHost,
+		NegNoForwardedProto,
+		NegWrongCertificate,
+		NegNoHealthChecks,
+		NegNonRotatingCookie,
+		NegOldTokensValid,
+		NegSingleClearing,
+		NegStoppedReplication,
+		NegReplicationLag,
+		NegEqualAutoIncrement,
+		NegSessionLossRoundRobin,
+	}
+}
+
+// Find returns the catalogue's specs with the given names (repeatable or
+// comma separated), in catalogue order; no names means all. An unknown
+// name is an error that lists the known ones.
+func Find(names ...string) ([]scenarios.Spec, error) {
+	all := All()
+	byName := map[string]bool{}
+	var known []string
+	for _, s := range all {
+		n := s().Name
+		byName[n] = true
+		known = append(known, n)
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		for _, part := range strings.Split(n, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if !byName[part] {
+				sort.Strings(known)
+				return nil, fmt.Errorf("unknown scenario %q; known scenarios: %s", part, strings.Join(known, ", "))
+			}
+			want[part] = true
+		}
+	}
+	if len(want) == 0 {
+		return all, nil // no names, or only empty ones: the whole catalogue
+	}
+	var out []scenarios.Spec
+	for _, s := range all {
+		if want[s().Name] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Lookup finds one scenario by name, for re-judging a saved history.
+func Lookup(name string) (scenarios.Spec, error) {
+	specs, err := Find(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) != 1 {
+		return nil, fmt.Errorf("no single scenario named %q", name)
+	}
+	return specs[0], nil
+}
+
+// negative builds a negative control that breaks the lab with brk and
+// expects the invariants in expect to fail.
+func negative(name, desc string, brk func(o *harness.Options), expect ...string) scenarios.Scenario {
+	return scenarios.Scenario{
+		Name: name, Description: desc, Lab: brk, Negative: true, ExpectFail: expect,
+		Duration: 4 * time.Second,
+	}
+}

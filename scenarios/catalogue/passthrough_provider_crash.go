@@ -1,0 +1,21 @@
+package catalogue
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+)
+
+// PassthroughProviderCrash is the provider crash without SSL offloading.
+func PassthroughProviderCrash() scenarios.Scenario {
+	return scenarios.Scenario{
+		Name:        "passthrough-provider-crash",
+		Description: "TLS passthrough; provider 1 crashes and comes back.",
+		Lab:         func(o *harness.Options) { o.Mode = harness.ModePassthrough },
+		Duration:    8 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Fault: faults.ProviderCrash{Provider: "p1"}}},
+	}
+}

@@ -1,0 +1,20 @@
+package catalogue
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+)
+
+// ProviderDatabaseCut cuts provider 1 off its database.
+func ProviderDatabaseCut() scenarios.Scenario {
+	return scenarios.Scenario{
+		Name:          "provider-database-cut",
+		Description:   "Provider 1 loses its database connection; its health check must fail and its clients move to provider 2.",
+		NeedsDatabase: true,
+		Duration:      8 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Fault: faults.ProviderDBCut{Provider: "p1"}}},
+	}
+}

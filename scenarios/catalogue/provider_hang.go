@@ -1,0 +1,20 @@
+package catalogue
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+)
+
+// ProviderHang freezes provider 1: it accepts connections and never answers.
+// Only a health check with a timeout notices.
+func ProviderHang() scenarios.Scenario {
+	return scenarios.Scenario{
+		Name:        "provider-hang",
+		Description: "Provider 1 accepts connections but never answers; health checks must time out and move its clients.",
+		Duration:    8 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+			Fault: faults.ProviderHang{Provider: "p1"}}},
+	}
+}

@@ -1,0 +1,45 @@
+package catalogue_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+)
+
+func TestMain(m *testing.M) {
+	harness.PrepareEnv()
+	// Container steps are not news in a test log; failures surface as errors.
+	tclog.SetDefault(tclog.NewNoopLogger())
+	os.Exit(m.Run())
+}
+
+// TestCatalogue runs every scenario of the catalogue in the lab, negative
+// controls included: good setups must pass, broken ones must fail with the
+// expected invariant. REGIFY_VERIFY_SCENARIOS=a,b narrows it down.
+func TestCatalogue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the catalogue brings up real labs; skipped with -short")
+	}
+	specs, err := catalogue.Find(os.Getenv("REGIFY_VERIFY_SCENARIOS"))
+	require.NoError(t, err)
+	cfg := scenarios.Config{Seed: 42, RunID: "cat"}
+	for _, spec := range specs {
+		sc := spec()
+		t.Run(sc.Name, func(t *testing.T) {
+			scenarios.Run(t, cfg, spec)
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	left, err := harness.Owned(ctx)
+	require.NoError(t, err)
+	require.Empty(t, left, "a scenario left containers or networks behind")
+}

@@ -1,0 +1,332 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+	"github.com/regify-verify/regify-verify/scenarios/load"
+)
+
+// Config is what a run gives every scenario.
+type Config struct {
+	Seed  int64
+	RunID string
+	// Base is the lab every scenario starts from (plan, database backend,
+	// MariaDB image); scenarios change it. Used when Open is nil.
+	Base harness.Options
+	// Open makes each scenario's environment; nil brings up a lab from Base.
+	Open Opener
+	// Users, Rate and Duration override every scenario's load when set.
+	Users    int
+	Rate     int
+	Duration time.Duration
+	// HistoryDir, when set, receives each scenario's history as
+	// <scenario>.jsonl, streamed while it runs.
+	HistoryDir string
+	// Counters, when set, is updated by the load for progress lines.
+	Counters *load.Counters
+	Logger   *slog.Logger
+}
+
+// Result is one executed scenario.
+type Result struct {
+	Report  reports.Scenario
+	History *history.History
+}
+
+// Execute runs one scenario: open its environment, probe it, drive load
+// and faults through it, settle and read the final state, judge. Each phase
+// is a method of run below, in this order; an error means the scenario
+// could not be judged, and the result says why.
+func Execute(ctx context.Context, spec Spec, cfg Config) (Result, error) {
+	r := newRun(spec(), cfg)
+	err := r.execute(ctx)
+	r.res.Report.Ended = time.Now()
+	if err != nil {
+		r.res.Report.Error = err.Error()
+	}
+	return r.res, err
+}
+
+func (r *run) execute(ctx context.Context) error {
+	if err := r.open(ctx); err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if err := r.prepare(ctx); err != nil {
+		return err
+	}
+	if err := r.record(); err != nil {
+		return err
+	}
+	defer r.stopRecording()
+	if err := r.probe(ctx); err != nil {
+		return err
+	}
+	if err := r.drive(ctx); err != nil {
+		return err
+	}
+	if err := r.settle(ctx); err != nil {
+		return err
+	}
+	r.judge()
+	return nil
+}
+
+// run is one scenario on its way through the phases.
+type run struct {
+	sc    Scenario
+	cfg   Config
+	log   *slog.Logger
+	users int
+	rate  int
+	dur   time.Duration
+
+	env     Environment
+	opened  time.Time
+	labUp   time.Duration
+	rec     *history.Recorder
+	sink    load.Sink
+	lcfg    load.Config
+	stops   []func()
+	lag     []history.LagSample
+	measure map[string]float64
+	res     Result
+}
+
+// newRun settles the scenario's load from the run's overrides, the
+// scenario's own values and the defaults, in that order.
+func newRun(sc Scenario, cfg Config) *run {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &run{sc: sc, cfg: cfg, log: log.With("scenario", sc.Name),
+		users: pick(cfg.Users, sc.Users, DefaultUsers), rate: pick(cfg.Rate, sc.Rate, DefaultRate), dur: sc.Duration}
+	if cfg.Duration > 0 {
+		r.dur = cfg.Duration
+	}
+	if r.dur <= 0 {
+		r.dur = DefaultDuration
+	}
+	r.res.Report = reports.Scenario{Name: sc.Name, Description: sc.Description, Started: time.Now(),
+		Negative: sc.Negative, Expect: sc.ExpectFail}
+	return r
+}
+
+// open brings up (or connects to) the scenario's environment.
+func (r *run) open(ctx context.Context) error {
+	r.opened = time.Now()
+	opener := r.cfg.Open
+	if opener == nil {
+		base := r.cfg.Base
+		base.RunID = fmt.Sprintf("%s-%s", r.cfg.RunID, FileName(r.sc.Name))
+		if base.Logger == nil {
+			base.Logger = r.log
+		}
+		opener = LabOpener(base)
+	}
+	env, err := opener(ctx, r.sc, r.users)
+	if err != nil {
+		return err
+	}
+	r.env = env
+	r.res.Report.Topology = env.Topology(r.users)
+	return nil
+}
+
+func (r *run) close(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := r.env.Close(cctx); err != nil {
+		r.log.Warn("environment teardown", "err", err)
+	}
+}
+
+// prepare runs the scenario's own set-up, which needs the lab.
+func (r *run) prepare(ctx context.Context) error {
+	r.labUp = time.Since(r.opened)
+	if r.sc.Prepare == nil {
+		return nil
+	}
+	lab, err := r.lab("prepare")
+	if err != nil {
+		return err
+	}
+	if err := r.sc.Prepare(ctx, lab); err != nil {
+		return fmt.Errorf("prepare %s: %w", r.sc.Name, err)
+	}
+	return nil
+}
+
+// lab is the harness's lab of a lab run; a deployment has none.
+func (r *run) lab(what string) (*harness.Lab, error) {
+	if le, ok := r.env.(*labEnv); ok {
+		return le.lab, nil
+	}
+	return nil, fmt.Errorf("scenario %s: its %s needs the built-in lab, not a deployment", r.sc.Name, what)
+}
+
+// record starts the history, streamed to HistoryDir when set. The
+// scenario's clock starts here: timelines show the load, not the set-up.
+func (r *run) record() error {
+	started := time.Now()
+	r.res.Report.Started = started
+	meta := r.env.Meta()
+	meta.RunID, meta.Scenario, meta.Seed, meta.Started = r.cfg.RunID, r.sc.Name, r.cfg.Seed, started
+	r.rec = history.NewRecorder(meta)
+	r.sink = r.env.Sink(r.rec)
+	r.lcfg = r.env.Load(r.users)
+	r.lcfg.Rate, r.lcfg.Duration, r.lcfg.Seed = r.rate, r.dur, r.cfg.Seed
+	r.lcfg.Counters, r.lcfg.Logger = r.cfg.Counters, r.log
+	if r.cfg.HistoryDir == "" {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(r.cfg.HistoryDir, FileName(r.sc.Name)+".jsonl"))
+	if err != nil {
+		return fmt.Errorf("create history file: %w", err)
+	}
+	if err := r.rec.StreamTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("stream history: %w", err)
+	}
+	// Whatever happens, what was recorded reaches the file; while the run
+	// goes it is flushed every second so a crash loses little.
+	stopFlush := flushEvery(r.rec, time.Second)
+	r.stops = append(r.stops, func() { stopFlush(); _ = r.rec.Flush(); _ = f.Close() })
+	return nil
+}
+
+func (r *run) stopRecording() {
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		r.stops[i]()
+	}
+}
+
+// probe checks TLS per name and the http→https redirect, then runs the
+// environment's own probes.
+func (r *run) probe(ctx context.Context) error {
+	if err := load.ProbeTLS(ctx, r.lcfg, r.sink); err != nil {
+		return fmt.Errorf("tls probe: %w", err)
+	}
+	if err := load.ProbeRedirect(ctx, r.lcfg, r.sink); err != nil {
+		return fmt.Errorf("redirect probe: %w", err)
+	}
+	return r.env.Probe(ctx, r.lcfg, r.sink)
+}
+
+// drive runs the load and, beside it, the fault schedule or the drill and
+// the environment's watcher. The schedule ends with the load: a fault
+// still open then is recovered at once.
+func (r *run) drive(ctx context.Context) error {
+	planned, err := Plan(r.sc.Faults, r.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	in := faults.Injector{Env: r.env.Faults(), Rec: r.rec, Log: r.log}
+	var drill *DrillEnv
+	if r.sc.Drill != nil {
+		lab, err := r.lab("drill")
+		if err != nil {
+			return err
+		}
+		drill = &DrillEnv{Lab: lab, Duration: r.dur, in: in}
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.lag = r.env.Watch(runCtx) }()
+	start := time.Now()
+	var faultErr error
+	schedCtx, stopSched := context.WithCancel(runCtx)
+	defer stopSched()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if drill != nil {
+			drill.Start = start
+			r.measure, faultErr = r.sc.Drill(schedCtx, drill)
+			if faultErr != nil {
+				faultErr = fmt.Errorf("drill: %w", faultErr)
+			}
+			return
+		}
+		faultErr = runSchedule(schedCtx, planned, start, in)
+	}()
+	loadErr := load.Run(runCtx, r.lcfg, r.sink)
+	stopSched()
+	stopRun()
+	wg.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("scenario %s interrupted: %w", r.sc.Name, ctx.Err())
+	case loadErr != nil:
+		return fmt.Errorf("load: %w", loadErr)
+	}
+	return faultErr
+}
+
+// settle waits for the environment to converge and reads its final state
+// into the history.
+func (r *run) settle(ctx context.Context) error {
+	bound := r.sc.ConvergeBound
+	if bound == 0 {
+		bound = ConvergeBound
+	}
+	final, err := r.env.Final(ctx, FinalSpec{Lag: r.lag, ConvergeBound: bound, Backends: !r.sc.EndsDegraded})
+	if err != nil {
+		return err
+	}
+	if final.Measures == nil {
+		final.Measures = map[string]float64{}
+	}
+	for k, v := range r.measure {
+		final.Measures[k] = v
+	}
+	final.Measures["lab_up_seconds"] = r.labUp.Seconds()
+	if err := r.rec.Finish(time.Now(), final); err != nil {
+		return fmt.Errorf("finish history: %w", err)
+	}
+	r.res.History = r.rec.History()
+	return nil
+}
+
+// judge runs the scenario's invariants on the history.
+func (r *run) judge() {
+	h := r.res.History
+	r.res.Report.Invariants = check.Run(h, r.sc.invariants())
+	r.res.Report.Timeline = check.Timeline(h, TimelineBucket(r.dur))
+	r.res.Report.Faults = check.FaultWindows(h)
+	r.res.Report.Measures = h.Final.Measures
+}
+
+// flushEvery flushes the recorder's stream until the returned func is called.
+func flushEvery(rec *history.Recorder, d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = rec.Flush()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

@@ -1,0 +1,271 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+	"github.com/regify-verify/regify-verify/scenarios/load"
+)
+
+// labEnv is the built-in lab as an Environment.
+type labEnv struct {
+	lab *harness.Lab
+}
+
+// LabOpener brings up a fresh lab per scenario from base, changed by the
+// scenario (database pair, broken modes, TLS mode) and sized for its users.
+func LabOpener(base harness.Options) Opener {
+	return func(ctx context.Context, sc Scenario, users int) (Environment, error) {
+		opts := base
+		if sc.NeedsDatabase {
+			opts.Database = harness.DatabasePair
+		}
+		if sc.Lab != nil {
+			sc.Lab(&opts)
+		}
+		if len(opts.Plan.Domains) == 0 || len(opts.Plan.Clients) < users {
+			p, err := harness.DefaultPlan(users, false)
+			if err != nil {
+				return nil, fmt.Errorf("plan a lab for %d users: %w", users, err)
+			}
+			opts.Plan = p
+		}
+		lab, err := harness.Up(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("bring up the lab for %s: %w", sc.Name, err)
+		}
+		return &labEnv{lab: lab}, nil
+	}
+}
+
+func (e *labEnv) Meta() history.Meta {
+	o := e.lab.Options()
+	m := history.Meta{Mode: o.Mode, Providers: o.Plan.ProviderIDs(), ProviderShowsSeen: true}
+	for _, ep := range e.lab.Endpoints() {
+		m.Domains = append(m.Domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS, HTTP: ep.HTTP})
+	}
+	return m
+}
+
+func (e *labEnv) Load(users int) load.Config {
+	o := e.lab.Options()
+	return load.Config{
+		Users: users, SourceIPs: o.Plan.Clients[:users], Domains: e.Meta().Domains,
+		Password: o.Password, CA: e.lab.Roots(), Timeout: ClientTimeout,
+	}
+}
+
+func (e *labEnv) Sink(rec *history.Recorder) load.Sink { return rec }
+
+func (e *labEnv) Faults() faults.Env { return faultLab{e.lab} }
+
+// Probe replays a stolen, outdated cookie once; with a pair it first waits
+// until the victim's rotation has replicated.
+func (e *labEnv) Probe(ctx context.Context, lcfg load.Config, sink load.Sink) error {
+	if pair := e.lab.Pair(); pair != nil {
+		lcfg.ReplayBarrier = func(ctx context.Context) error {
+			return pair.WaitConverged(ctx, []string{"sessions"}, replayBarrierBound)
+		}
+	}
+	if err := load.ProbeReplay(ctx, lcfg, sink); err != nil {
+		return fmt.Errorf("replay probe: %w", err)
+	}
+	return nil
+}
+
+func (e *labEnv) Watch(ctx context.Context) []history.LagSample {
+	pair := e.lab.Pair()
+	if pair == nil {
+		<-ctx.Done()
+		return nil
+	}
+	var s lagSampler
+	s.run(ctx, pair)
+	return s.samples()
+}
+
+func (e *labEnv) Close(ctx context.Context) error { return e.lab.Close(ctx) }
+
+// faultLab lets faults act on the harness's lab.
+type faultLab struct{ *harness.Lab }
+
+func (f faultLab) Database() (faults.DB, error) {
+	if p := f.Lab.Pair(); p != nil {
+		return p, nil
+	}
+	return nil, errors.New("this lab runs on the in-memory store, not a MariaDB pair (the scenario must set NeedsDatabase)")
+}
+
+// lagSampler measures replication lag both ways while the load runs.
+type lagSampler struct {
+	mu  sync.Mutex
+	got []history.LagSample
+}
+
+func (s *lagSampler) run(ctx context.Context, pair *harness.Pair) {
+	t := time.NewTicker(lagEvery)
+	defer t.Stop()
+	for {
+		for _, side := range []string{"a", "b"} {
+			mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			at := time.Now()
+			d, err := pair.Lag(mctx, side)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			smp := history.LagSample{At: at, From: side, Lag: d}
+			if err != nil {
+				smp.Err = err.Error()
+			}
+			s.mu.Lock()
+			s.got = append(s.got, smp)
+			s.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *lagSampler) samples() []history.LagSample {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]history.LagSample(nil), s.got...)
+}
+
+// Final reads what the invariants need after load and faults ended: the
+// clearing services' records, the balancer's backends and, with a database
+// pair, convergence, replica state, checksums and the messages on each
+// master.
+func (e *labEnv) Final(ctx context.Context, s FinalSpec) (history.Final, error) {
+	lab, bound := e.lab, s.ConvergeBound
+	final := history.Final{Lag: s.Lag, Clearing: &history.ClearingState{Cleared: StripTenant(lab.Cleared())}}
+	if s.Backends {
+		final.Balancer = backendsBack(ctx, lab, bound)
+	}
+	pair := lab.Pair()
+	if pair == nil {
+		return final, nil
+	}
+	db := &history.DBState{OneWay: lab.Options().DB.OneWay}
+	start := time.Now()
+	err := pair.WaitConverged(ctx, checkedTables, bound)
+	db.ConvergeWait = time.Since(start)
+	db.Converged = err == nil
+	if ctx.Err() != nil {
+		return final, fmt.Errorf("read final database state: %w", ctx.Err())
+	}
+	st, err := pair.Status(ctx)
+	if err != nil {
+		return final, fmt.Errorf("read replica status: %w", err)
+	}
+	sums, sumErr := pair.Checksum(ctx, checkedTables...)
+	for i, ss := range st.Sides {
+		name := ss.Side.String()
+		ds := history.DBSide{
+			Name: name, Reachable: ss.Reachable, Err: ss.Err,
+			IORunning: ss.IORunning, SQLRunning: ss.SQLRunning,
+			LastIOErrno: ss.LastIOErrno, LastIOError: ss.LastIOError,
+			LastSQLErrno: ss.LastSQLErrno, LastSQLError: ss.LastSQLError,
+			GTIDSlavePos: ss.GTIDSlavePos, GTIDBinlog: ss.GTIDBinlogPos,
+			AutoIncInc: ss.AutoIncrementIncrement, AutoIncOff: ss.AutoIncrementOffset,
+		}
+		if sumErr == nil {
+			ds.Checksums = sums[i]
+		}
+		if ss.Reachable {
+			ids, err := pair.MessageIDs(ctx, name)
+			if err != nil {
+				ds.Err = err.Error()
+			} else {
+				ds.Messages = StripTenant(ids)
+			}
+		}
+		db.Sides = append(db.Sides, ds)
+	}
+	if !db.Converged && sumErr == nil {
+		diffs, err := pair.DiffRows(ctx, checkedTables, maxRowDiffs)
+		if err != nil {
+			db.RowDiffErr = err.Error()
+		}
+		for _, d := range diffs {
+			rd := history.RowDiff{Table: d.Table, Key: d.Key, Missing: d.Missing}
+			for _, c := range d.Columns {
+				rd.Columns = append(rd.Columns, history.ColumnDiff{Name: c.Name, A: c.A, B: c.B})
+			}
+			db.RowDiffs = append(db.RowDiffs, rd)
+		}
+	}
+	final.DB = db
+	return final, nil
+}
+
+// backendsBack waits, up to bound, until the balancer has every backend in
+// service again: every fault has been recovered by now, so a backend still
+// out means a provider that never came back (a lab that stays degraded).
+func backendsBack(ctx context.Context, lab *harness.Lab, bound time.Duration) *history.BalancerState {
+	start := time.Now()
+	down := lab.WaitBackendsUp(ctx, bound)
+	return &history.BalancerState{Down: down, Waited: time.Since(start)}
+}
+
+// StripTenant turns tenant/id keys into ids: the load's message ids are
+// unique across tenants, and the history names messages by id.
+func StripTenant(in map[string]int) map[string]int {
+	out := make(map[string]int, len(in))
+	for k, n := range in {
+		if i := strings.IndexByte(k, '/'); i >= 0 {
+			k = k[i+1:]
+		}
+		out[k] += n
+	}
+	return out
+}
+
+// Topology describes the lab for the report's drawing.
+func (e *labEnv) Topology(users int) *reports.Topology {
+	lab := e.lab
+	o := lab.Options()
+	t := &reports.Topology{Mode: o.Mode, Balancer: "built-in (regify-verify lb)"}
+	if len(o.Plan.Clients) > 0 {
+		t.Clients = fmt.Sprintf("%s-%s", o.Plan.Clients[0], o.Plan.Clients[users-1])
+	}
+	for _, e := range lab.Endpoints() {
+		t.Domains = append(t.Domains, reports.TopoDomain{Name: e.Name, PublicIP: e.PublicIP.String(), HTTPS: e.HTTPS, HTTP: e.HTTP})
+	}
+	for _, p := range o.Plan.Providers {
+		tp := reports.TopoProvider{ID: p.ID, Internal: map[string]string{}}
+		for d, addr := range lab.Internal()[p.ID] {
+			tp.Internal[d] = addr
+		}
+		t.Providers = append(t.Providers, tp)
+	}
+	if pair := lab.Pair(); pair != nil {
+		for _, s := range []string{"a", "b"} {
+			addr, err := pair.HostAddr(context.Background(), s)
+			if err != nil {
+				addr = "unknown"
+			}
+			t.Databases = append(t.Databases, reports.TopoNode{Name: "MariaDB " + strings.ToUpper(s), Address: addr})
+		}
+	} else {
+		t.Databases = []reports.TopoNode{{Name: "shared in-memory store", Address: "in process"}}
+	}
+	for i, c := range lab.ClearingAddrs() {
+		host, _, _ := net.SplitHostPort(c)
+		t.Clearing = append(t.Clearing, reports.TopoNode{Name: fmt.Sprintf("clearing connection %d", i+1), Address: host})
+	}
+	return t
+}

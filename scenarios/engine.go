@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,6 +55,13 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (Result, error) {
 	r.res.Report.Ended = time.Now()
 	if err != nil {
 		r.res.Report.Error = err.Error()
+	}
+	if a, ok := r.env.(Annotator); ok {
+		h := r.res.History
+		if h == nil && r.rec != nil {
+			h = r.rec.History()
+		}
+		a.Annotate(&r.res.Report, h)
 	}
 	return r.res, err
 }
@@ -219,8 +227,10 @@ func (r *run) probe(ctx context.Context) error {
 	if err := load.ProbeTLS(ctx, r.lcfg, r.sink); err != nil {
 		return fmt.Errorf("tls probe: %w", err)
 	}
-	if err := load.ProbeRedirect(ctx, r.lcfg, r.sink); err != nil {
-		return fmt.Errorf("redirect probe: %w", err)
+	if rcfg := withHTTP(r.lcfg); len(rcfg.Domains) > 0 {
+		if err := load.ProbeRedirect(ctx, rcfg, r.sink); err != nil {
+			return fmt.Errorf("redirect probe: %w", err)
+		}
 	}
 	return r.env.Probe(ctx, r.lcfg, r.sink)
 }
@@ -262,7 +272,11 @@ func (r *run) drive(ctx context.Context) error {
 			}
 			return
 		}
-		faultErr = runSchedule(schedCtx, planned, start, in)
+		var stop func() bool
+		if st, ok := r.env.(Stopper); ok {
+			stop = st.Stop
+		}
+		faultErr = runSchedule(schedCtx, planned, start, in, stop)
 	}()
 	loadErr := load.Run(runCtx, r.lcfg, r.sink)
 	stopSched()
@@ -294,7 +308,11 @@ func (r *run) settle(ctx context.Context) error {
 	for k, v := range r.measure {
 		final.Measures[k] = v
 	}
-	final.Measures["lab_up_seconds"] = r.labUp.Seconds()
+	if _, lab := r.env.(*labEnv); lab {
+		final.Measures["lab_up_seconds"] = r.labUp.Seconds()
+	}
+	sofar := r.rec.History()
+	r.rec.SetMeta(answered(sofar.Meta, sofar.Requests))
 	if err := r.rec.Finish(time.Now(), final); err != nil {
 		return fmt.Errorf("finish history: %w", err)
 	}
@@ -329,4 +347,30 @@ func flushEvery(rec *history.Recorder, d time.Duration) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// withHTTP keeps the domains that have a plain-http URL to probe.
+func withHTTP(c load.Config) load.Config {
+	c.Domains = slices.DeleteFunc(slices.Clone(c.Domains), func(d history.Domain) bool { return d.HTTP == "" })
+	return c
+}
+
+// answered completes meta from the responses when the environment could
+// not say in advance: the providers that answered (a deployment's backends
+// name themselves) and whether any reported what it saw.
+func answered(meta history.Meta, reqs []history.Request) history.Meta {
+	known := len(meta.Providers) > 0
+	for i := range reqs {
+		r := &reqs[i]
+		if !known && r.Provider != "" && !slices.Contains(meta.Providers, r.Provider) {
+			meta.Providers = append(meta.Providers, r.Provider)
+		}
+		if r.Seen != nil {
+			meta.ProviderShowsSeen = true
+		}
+	}
+	if !known {
+		slices.Sort(meta.Providers)
+	}
+	return meta
 }

@@ -56,3 +56,18 @@ type FinalSpec struct {
 // Opener makes the environment of one scenario with the given number of
 // users. The lab's opener brings up a fresh lab per scenario.
 type Opener func(ctx context.Context, sc Scenario, users int) (Environment, error)
+
+// Annotator is an Environment that adds to a judged scenario what the
+// history does not hold (certificate expiry from its probes, a stop
+// condition's verdict) and removes what must not be shown (secrets). The
+// engine calls it last, after any error was recorded.
+type Annotator interface {
+	Annotate(sc *reports.Scenario, h *history.History)
+}
+
+// Stopper is an Environment with a stop condition: while a fault is in,
+// the engine asks it about every 100 ms, and when it says stop every open
+// fault is recovered at once and no further fault is injected.
+type Stopper interface {
+	Stop() bool
+}

@@ -33,6 +33,10 @@ type Scenario struct {
 	Bounds func(b *check.Bounds)
 	// Invariants lists the canonical names judged; empty judges all.
 	Invariants []string
+	// Checks, when set, are the invariants with their bounds, judged as
+	// given instead of Invariants and Bounds (deployment runs build them
+	// from the deployment file).
+	Checks []check.Invariant
 	// Negative marks a negative control: ExpectFail must fail.
 	Negative   bool
 	ExpectFail []string
@@ -60,6 +64,9 @@ type Spec func() Scenario
 
 // invariants selects the scenario's invariants with its bounds.
 func (s Scenario) invariants() []check.Invariant {
+	if len(s.Checks) > 0 {
+		return s.Checks
+	}
 	b := LabBounds()
 	if s.Bounds != nil {
 		s.Bounds(&b)

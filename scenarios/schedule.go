@@ -56,7 +56,7 @@ func Plan(steps []Step, seed int64) ([]Planned, error) {
 
 // runSchedule injects and recovers the planned faults at their times. A
 // fault that was injected is always recovered, also when ctx ends.
-func runSchedule(ctx context.Context, planned []Planned, start time.Time, in faults.Injector) error {
+func runSchedule(ctx context.Context, planned []Planned, start time.Time, in faults.Injector, stop func() bool) error {
 	var errs []error
 	type open struct {
 		p   Planned
@@ -75,16 +75,39 @@ func runSchedule(ctx context.Context, planned []Planned, start time.Time, in fau
 		}
 	}()
 	due := func(o open) time.Time { return o.at.Add(o.p.For) }
+	// wait sleeps until t; with faults open and a stop condition it polls
+	// the condition, and a breach recovers every open fault at once.
+	wait := func(t time.Time) bool {
+		if stop == nil || len(pending) == 0 {
+			return SleepUntil(ctx, t)
+		}
+		for {
+			next := time.Now().Add(stopPoll)
+			if !next.Before(t) {
+				return SleepUntil(ctx, t)
+			}
+			if !SleepUntil(ctx, next) {
+				return false
+			}
+			if stop() {
+				for _, o := range pending {
+					recoverOne(o)
+				}
+				pending = nil
+				return false
+			}
+		}
+	}
 	for _, p := range planned {
 		// Recover the faults whose time is up before injecting the next.
 		for len(pending) > 0 && !due(pending[0]).After(start.Add(p.At)) {
-			if !SleepUntil(ctx, due(pending[0])) {
+			if !wait(due(pending[0])) {
 				return errors.Join(errs...)
 			}
 			recoverOne(pending[0])
 			pending = pending[1:]
 		}
-		if !SleepUntil(ctx, start.Add(p.At)) {
+		if !wait(start.Add(p.At)) {
 			return errors.Join(errs...)
 		}
 		at := time.Now()
@@ -96,7 +119,7 @@ func runSchedule(ctx context.Context, planned []Planned, start time.Time, in fau
 		sort.SliceStable(pending, func(i, j int) bool { return due(pending[i]).Before(due(pending[j])) })
 	}
 	for len(pending) > 0 {
-		if !SleepUntil(ctx, due(pending[0])) {
+		if !wait(due(pending[0])) {
 			return errors.Join(errs...)
 		}
 		recoverOne(pending[0])
@@ -104,6 +127,9 @@ func runSchedule(ctx context.Context, planned []Planned, start time.Time, in fau
 	}
 	return errors.Join(errs...)
 }
+
+// stopPoll is how often a stop condition is asked while a fault is in.
+const stopPoll = 100 * time.Millisecond
 
 // SleepUntil waits until t or until ctx ends; it reports whether t came.
 func SleepUntil(ctx context.Context, t time.Time) bool {

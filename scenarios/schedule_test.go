@@ -68,7 +68,7 @@ func TestScheduleRecoversEveryInjectedFault(t *testing.T) {
 	rec := history.NewRecorder(history.Meta{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	require.NoError(t, runSchedule(ctx, planned, time.Now(), faults.Injector{Rec: rec, Log: discardLogger()}))
+	require.NoError(t, runSchedule(ctx, planned, time.Now(), faults.Injector{Rec: rec, Log: discardLogger()}, nil))
 	assert.Equal(t, []string{"inject a", "inject b", "recover a", "recover b"}, log)
 	h := rec.History()
 	require.Len(t, h.Faults, 2, "c was never due")

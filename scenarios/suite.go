@@ -23,17 +23,24 @@ type Suite struct {
 	Command string
 	// OnScenario, when set, is called as each scenario starts and ends.
 	OnScenario func(name string, done *reports.Scenario)
+	// Mode is the report's mode: "lab" (the default) or "target".
+	Mode string
+	// ConfigHash, when set, replaces the hash of the lab's configuration.
+	ConfigHash string
 }
 
 // Run executes the suite and returns its report (never nil).
 func (s Suite) Run(ctx context.Context) *reports.Report {
 	r := &reports.Report{
-		Schema: reports.Schema, RunID: s.Config.RunID, Seed: s.Config.Seed, Mode: "lab",
+		Schema: reports.Schema, RunID: s.Config.RunID, Seed: s.Config.Seed, Mode: s.mode(),
 		Started: time.Now(),
 		Repro: reports.Repro{
 			Command: s.Command, Version: Version(), GoVersion: runtime.Version(),
-			ConfigHash: s.configHash(),
+			ConfigHash: s.ConfigHash,
 		},
+	}
+	if r.Repro.ConfigHash == "" {
+		r.Repro.ConfigHash = s.configHash()
 	}
 	for _, spec := range s.Specs {
 		name := spec().Name
@@ -70,4 +77,11 @@ func (s Suite) configHash() string {
 		s.Config.Seed, s.Config.Users, s.Config.Rate, s.Config.Duration, s.Config.Base.DB.Backend, s.Config.Base.DB.Image)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
+}
+
+func (s Suite) mode() string {
+	if s.Mode == "" {
+		return "lab"
+	}
+	return s.Mode
 }

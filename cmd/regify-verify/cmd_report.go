@@ -11,6 +11,7 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 
 // cmdReport re-renders the reports of an earlier run from its report.json,
@@ -60,7 +61,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		case rep.Mode == "target" && orig == nil:
 			return usageError{fmt.Errorf("re-judge history of %q: report.json of this 'regify-verify check' run has no scenario of that name, and only it says which invariants judged the history", h.Meta.Scenario)}
 		case rep.Mode == "target":
-			sc, err = scenarios.JudgeRecorded(h, *orig)
+			sc, err = deploy.Rejudge(h, *orig)
 		default:
 			sc, err = scenarios.Judge(h, catalogue.Lookup)
 			if err == nil && orig != nil {

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime/debug"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
@@ -55,7 +52,8 @@ const NameReachability = "reachability"
 
 // Check judges the deployment: a non-destructive scenario first (TLS and
 // redirect probes, load from many source IPs, database checks), then, with
-// AllowFaults, one scenario per fault hook. Problems of the deployment are
+// AllowFaults, one scenario per fault hook. Each runs through the engine
+// (scenarios.Execute) like a lab scenario. Problems of the deployment are
 // failed invariants with a plain reason; the error is for bad options or
 // an interrupted run (the report is then returned too, marked incomplete).
 func Check(ctx context.Context, d *Deployment, opts Options) (*reports.Report, error) {
@@ -66,49 +64,66 @@ func Check(ctx context.Context, d *Deployment, opts Options) (*reports.Report, e
 	if err != nil {
 		return nil, err
 	}
-	rep := &reports.Report{
-		Schema: reports.Schema, RunID: opts.RunID, Seed: opts.Seed, Mode: "target", Started: time.Now(),
-		Repro: reports.Repro{Command: opts.Command, Version: version(), GoVersion: goVersion(), ConfigHash: configHash(d)},
+	if !opts.AllowFaults && len(d.Faults) > 0 {
+		opts.Logger.Info("fault hooks skipped: pass --allow-faults to run them", "hooks", len(d.Faults))
 	}
-	defer func() { rep.Ended = time.Now(); rep.Finish() }()
-
-	run := func(name, desc string, body func(ctx context.Context, sc *reports.Scenario) error) error {
-		if opts.OnScenario != nil {
-			opts.OnScenario(name, nil)
-		}
-		sc := reports.Scenario{Name: name, Description: desc, Started: time.Now(), Topology: topology(d, opts.Users)}
-		err := body(ctx, &sc)
-		sc.Ended = time.Now()
-		sc.Verdict = provisional(sc.Invariants)
-		if err != nil {
-			sc.Error = redactText(d, err.Error())
-			sc.Verdict = reports.Error
-		}
-		rep.Scenarios = append(rep.Scenarios, sc)
-		if opts.OnScenario != nil {
-			opts.OnScenario(name, &rep.Scenarios[len(rep.Scenarios)-1])
-		}
-		return ctx.Err()
+	suite := scenarios.Suite{
+		Specs: Scenarios(d, opts),
+		Config: scenarios.Config{
+			Seed: opts.Seed, RunID: opts.RunID, Open: opener(d, opts), Users: opts.Users, Rate: opts.Rate,
+			HistoryDir: opts.HistoryDir, Counters: opts.Counters, Logger: opts.Logger,
+		},
+		Mode: "target", Command: opts.Command, ConfigHash: configHash(d), OnScenario: opts.OnScenario,
 	}
-	if err := run(d.Name, "non-destructive checks of "+d.Name+": TLS and redirect per name, load from "+fmt.Sprint(opts.Users)+" source IPs, database",
-		func(ctx context.Context, sc *reports.Scenario) error { return checkBaseline(ctx, d, opts, sc) }); err != nil {
-		rep.Incomplete = true
-		return rep, fmt.Errorf("check %s interrupted: %w", d.Name, err)
-	}
-	if !opts.AllowFaults {
-		if len(d.Faults) > 0 {
-			opts.Logger.Info("fault hooks skipped: pass --allow-faults to run them", "hooks", len(d.Faults))
-		}
-		return rep, nil
-	}
-	for _, h := range d.Faults {
-		if err := run(d.Name+"/"+h.Name, "fault hook "+h.Name+" under load: inject, hold "+h.Hold.String()+", recover",
-			func(ctx context.Context, sc *reports.Scenario) error { return checkFault(ctx, d, opts, h, sc) }); err != nil {
-			rep.Incomplete = true
-			return rep, fmt.Errorf("check %s interrupted during fault %s: %w", d.Name, h.Name, err)
-		}
+	rep := suite.Run(ctx)
+	if rep.Incomplete {
+		return rep, fmt.Errorf("check %s interrupted: %w", d.Name, context.Cause(ctx))
 	}
 	return rep, nil
+}
+
+// Scenarios are the scenarios Check runs for d: the non-destructive one,
+// then with AllowFaults one per fault hook, which holds the hook's fault
+// for its hold time a third into the load.
+func Scenarios(d *Deployment, opts Options) []scenarios.Spec {
+	specs := []scenarios.Spec{func() scenarios.Scenario {
+		return scenarios.Scenario{
+			Name:        d.Name,
+			Description: "non-destructive checks of " + d.Name + ": TLS and redirect per name, load from " + fmt.Sprint(opts.Users) + " source IPs, database",
+			Duration:    opts.Duration,
+			Checks:      invariants(d, *opts.Bounds),
+		}
+	}}
+	if !opts.AllowFaults {
+		return specs
+	}
+	for _, h := range d.Faults {
+		specs = append(specs, func() scenarios.Scenario {
+			return scenarios.Scenario{
+				Name:        d.Name + "/" + h.Name,
+				Description: "fault hook " + h.Name + " under load: inject, hold " + h.Hold.String() + ", recover",
+				Duration:    opts.Duration + h.Hold,
+				Faults: []scenarios.Step{{At: opts.Duration / 3, For: h.Hold, Fault: &faults.Hook{
+					Label: h.Name, InjectCmd: h.Inject, RecoverCmd: h.Recover, Provider: h.Provider, Timeout: h.Timeout,
+					Redact: func(s string) string { return redactText(d, s) },
+				}}},
+				Checks: invariants(d, *opts.Bounds),
+			}
+		})
+	}
+	return specs
+}
+
+// invariants judge a deployment: those of the HTTP side, reachability and
+// the read-back of written messages, and with a database section the
+// replication invariants.
+func invariants(d *Deployment, b check.Bounds) []check.Invariant {
+	invs := append(check.HTTP(b), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
+	if d.Database != nil {
+		invs = append(invs, check.ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace}, check.ReplicationConvergence{MaxWait: b.MaxConvergeWait},
+			check.AutoIncrement{}, check.ReplicationHealth{})
+	}
+	return invs
 }
 
 // complete fills in defaults and the file's load profile.
@@ -183,28 +198,6 @@ func loadMix(d *Deployment) load.Mix {
 	return load.ReadOnlyMix
 }
 
-// newRecorder starts a history, streamed to HistoryDir when set.
-func newRecorder(d *Deployment, opts Options, scenario string, started time.Time) (*history.Recorder, func(), error) {
-	meta := history.Meta{RunID: opts.RunID, Scenario: scenario, Seed: opts.Seed, Started: started, Mode: d.Mode}
-	for _, dom := range loadConfig(d, opts).Domains {
-		meta.Domains = append(meta.Domains, dom)
-	}
-	rec := history.NewRecorder(meta)
-	if opts.HistoryDir == "" {
-		return rec, func() {}, nil
-	}
-	name := strings.NewReplacer("/", "-", " ", "-").Replace(scenario) + ".jsonl"
-	f, err := os.Create(filepath.Join(opts.HistoryDir, name))
-	if err != nil {
-		return nil, nil, fmt.Errorf("create history file: %w", err)
-	}
-	if err := rec.StreamTo(f); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("stream history: %w", err)
-	}
-	return rec, func() { _ = rec.Flush(); _ = f.Close() }, nil
-}
-
 // providerSink records requests; with provider_header X-Regify-Backend the
 // balancer's backend name stands for the provider.
 type providerSink struct {
@@ -221,81 +214,6 @@ func (s providerSink) Add(r history.Request) int64 {
 		s.extra.Add(r)
 	}
 	return s.rec.Add(r)
-}
-
-// checkBaseline runs the non-destructive scenario.
-func checkBaseline(ctx context.Context, d *Deployment, opts Options, sc *reports.Scenario) error {
-	rec, closeRec, err := newRecorder(d, opts, d.Name, sc.Started)
-	if err != nil {
-		return err
-	}
-	defer closeRec()
-	sink := providerSink{rec: rec, backend: d.ProviderHeader == BackendHeader}
-	lcfg := loadConfig(d, opts)
-	if err := load.ProbeTLS(ctx, lcfg, sink); err != nil {
-		return fmt.Errorf("TLS probe: %w", err)
-	}
-	if rcfg := withRedirects(lcfg); len(rcfg.Domains) > 0 {
-		if err := load.ProbeRedirect(ctx, rcfg, sink); err != nil {
-			return fmt.Errorf("redirect probe: %w", err)
-		}
-	}
-	var sites []siteInfo
-	for _, dom := range d.Domains {
-		sites = append(sites, probeSite(ctx, lcfg, dom, lcfg.SourceIPs[0]))
-	}
-	if err := load.Run(ctx, lcfg, sink); err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
-	var final history.Final
-	if d.Database != nil {
-		final.DB, final.Lag = readDatabase(ctx, d.Database, opts.RunID, opts.Logger)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	h := finishHistory(rec, final)
-	invs := append(check.HTTP(*opts.Bounds), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
-	if d.Database != nil {
-		b := *opts.Bounds
-		invs = append(invs, check.ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace}, check.ReplicationConvergence{MaxWait: b.MaxConvergeWait},
-			check.AutoIncrement{}, check.ReplicationHealth{})
-	}
-	sc.Invariants = check.Run(h, invs)
-	annotateTLS(sc, sites, d.TLS.MinValidity, time.Now())
-	annotateSpread(sc, h)
-	redactScenario(d, sc)
-	sc.Timeline = check.Timeline(h, bucket(opts.Duration))
-	return nil
-}
-
-// finishHistory records the end and names the providers that answered.
-func finishHistory(rec *history.Recorder, final history.Final) *history.History {
-	h := rec.History()
-	meta := h.Meta
-	for _, r := range h.Requests {
-		if r.Provider != "" && !slices.Contains(meta.Providers, r.Provider) {
-			meta.Providers = append(meta.Providers, r.Provider)
-		}
-		if r.Seen != nil {
-			meta.ProviderShowsSeen = true
-		}
-	}
-	slices.Sort(meta.Providers)
-	rec.SetMeta(meta)
-	_ = rec.Finish(time.Now(), final)
-	return rec.History()
-}
-
-// withRedirects keeps the domains that have a plain-http URL to probe.
-func withRedirects(c load.Config) load.Config {
-	c.Domains = slices.DeleteFunc(slices.Clone(c.Domains), func(d history.Domain) bool { return d.HTTP == "" })
-	return c
-}
-
-func bucket(d time.Duration) time.Duration {
-	b := (d / 60).Round(100 * time.Millisecond)
-	return max(b, 100*time.Millisecond)
 }
 
 // redactScenario makes sure no secret of d reached the report's text.
@@ -330,33 +248,4 @@ func clientRange(d *Deployment, users int) string {
 		return ips[0].String()
 	}
 	return ips[0].String() + "-" + ips[len(ips)-1].String()
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-func goVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		return bi.GoVersion
-	}
-	return ""
-}
-
-// provisional is a scenario's verdict for the progress line; Report.Finish
-// computes the final one.
-func provisional(invs []reports.Invariant) reports.Verdict {
-	v := reports.Skip
-	for _, inv := range invs {
-		switch inv.Verdict {
-		case reports.Fail:
-			return reports.Fail
-		case reports.Pass:
-			v = reports.Pass
-		}
-	}
-	return v
 }

@@ -1,4 +1,4 @@
-package scenarios
+package deploy
 
 import (
 	"context"
@@ -17,16 +17,16 @@ import (
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/reports"
-	"github.com/regify-verify/regify-verify/scenarios/deploy"
+	"github.com/regify-verify/regify-verify/scenarios"
 )
 
-// Addresses of this test: apart from the lab's and scenarios/deploy's.
+// Addresses of this test: apart from the lab's and this package's other tests.
 const (
 	judgeProviderIP = "127.0.7.1"
 	judgeClients    = "127.0.11.1-127.0.11.3"
 )
 
-// checkRun runs 'regify-verify check' (deploy.Check) against one fake
+// checkRun runs 'regify-verify check' (Check) against one fake
 // provider serving abc.test over TLS, with one harmless fault hook, and
 // returns the report and the directory of its histories.
 func checkRun(t *testing.T) (*reports.Report, string) {
@@ -68,20 +68,20 @@ faults:
     provider: p1
     hold: 1s
 `, port, judgeProviderIP, judgeClients), 0o600))
-	d, err := deploy.Load(file)
+	d, err := Load(file)
 	require.NoError(t, err)
 	hdir := filepath.Join(dir, "history")
 	require.NoError(t, os.MkdirAll(hdir, 0o755))
-	rep, err := deploy.Check(context.Background(), d, deploy.Options{Seed: 7, AllowFaults: true, HistoryDir: hdir})
+	rep, err := Check(context.Background(), d, Options{Seed: 7, AllowFaults: true, HistoryDir: hdir})
 	require.NoError(t, err)
 	return rep, hdir
 }
 
-// TestJudgeRecorded: the histories of a target-mode run are judged again
+// TestRejudge: the histories of a target-mode run are judged again
 // with the invariants of its report and give the same verdicts.
-func TestJudgeRecorded(t *testing.T) {
+func TestRejudge(t *testing.T) {
 	rep, hdir := checkRun(t)
-	hs, err := ReadHistories(hdir)
+	hs, err := scenarios.ReadHistories(hdir)
 	require.NoError(t, err)
 	require.Len(t, hs, 2, "one history for the baseline, one for the fault hook")
 
@@ -91,11 +91,11 @@ func TestJudgeRecorded(t *testing.T) {
 	}
 	again := &reports.Report{RunID: rep.RunID, Seed: rep.Seed, Mode: rep.Mode}
 	for _, h := range hs {
-		_, err := Judge(h, func(name string) (Spec, error) { return nil, fmt.Errorf("unknown scenario %q", name) })
+		_, err := scenarios.Judge(h, func(name string) (scenarios.Spec, error) { return nil, fmt.Errorf("unknown scenario %q", name) })
 		require.ErrorContains(t, err, "report.json", "a target history is not a catalogue scenario")
 		orig, ok := byName[h.Meta.Scenario]
 		require.True(t, ok, "report has no scenario %q", h.Meta.Scenario)
-		sc, err := JudgeRecorded(h, orig)
+		sc, err := Rejudge(h, orig)
 		require.NoError(t, err)
 		again.Scenarios = append(again.Scenarios, sc)
 	}
@@ -117,7 +117,7 @@ func TestJudgeRecorded(t *testing.T) {
 	var stop *reports.Invariant
 	for i, sc := range again.Scenarios {
 		for j := range sc.Invariants {
-			if sc.Invariants[j].Name == deploy.NameStopCondition {
+			if sc.Invariants[j].Name == NameStopCondition {
 				stop = &again.Scenarios[i].Invariants[j]
 			}
 		}
@@ -126,9 +126,9 @@ func TestJudgeRecorded(t *testing.T) {
 	assert.Contains(t, stop.Evidence, carriedOverNote)
 }
 
-// TestJudgeRecordedErrors: bad pairs of history and report are refused
+// TestRejudgeErrors: bad pairs of history and report are refused
 // with the problem and the fix.
-func TestJudgeRecordedErrors(t *testing.T) {
+func TestRejudgeErrors(t *testing.T) {
 	h := &history.History{Meta: history.Meta{Scenario: "staging"}}
 	inv := []reports.Invariant{{Name: "stickiness", Verdict: reports.Pass}}
 	cases := []struct {
@@ -141,7 +141,7 @@ func TestJudgeRecordedErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := JudgeRecorded(h, tc.orig)
+			_, err := Rejudge(h, tc.orig)
 			require.ErrorContains(t, err, tc.want)
 		})
 	}

@@ -1,0 +1,148 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
+	"github.com/regify-verify/regify-verify/scenarios/load"
+)
+
+// NameStopCondition is the invariant that reports a breach of the stop
+// condition during a fault.
+const NameStopCondition = "stop-condition"
+
+// env is an operator's deployment as the engine's Environment: the
+// balancer, providers and database pair of the deployment file. The engine
+// runs one scenario per env; a fault scenario's env watches the stop
+// condition.
+type env struct {
+	d    *Deployment
+	opts Options
+	// win is the stop condition's window (fault scenarios only).
+	win *errorWindow
+	// breach is the first breach of the stop condition, latched.
+	breach   string
+	breachAt time.Time
+	sites    []siteInfo
+}
+
+// opener makes a fresh env per scenario of the deployment.
+func opener(d *Deployment, opts Options) scenarios.Opener {
+	return func(_ context.Context, sc scenarios.Scenario, _ int) (scenarios.Environment, error) {
+		e := &env{d: d, opts: opts}
+		if len(sc.Faults) > 0 {
+			e.win = newErrorWindow(d.Stop)
+		}
+		return e, nil
+	}
+}
+
+func (e *env) Meta() history.Meta {
+	m := history.Meta{Mode: e.d.Mode}
+	m.Domains = loadConfig(e.d, e.opts).Domains
+	return m
+}
+
+func (e *env) Topology(users int) *reports.Topology { return topology(e.d, users) }
+
+func (e *env) Load(users int) load.Config {
+	o := e.opts
+	o.Users = users
+	return loadConfig(e.d, o)
+}
+
+func (e *env) Sink(rec *history.Recorder) load.Sink {
+	s := providerSink{rec: rec, backend: e.d.ProviderHeader == BackendHeader}
+	if e.win != nil {
+		s.extra = e.win
+	}
+	return s
+}
+
+func (e *env) Faults() faults.Env {
+	return faults.Unsupported{Why: "a deployment's faults are its operator hooks (faults: in the deployment file); the harness cannot break it by itself"}
+}
+
+// Probe reads each site's certificate and HSTS header for the tls
+// invariant's annotations.
+func (e *env) Probe(ctx context.Context, lcfg load.Config, _ load.Sink) error {
+	for _, dom := range e.d.Domains {
+		e.sites = append(e.sites, probeSite(ctx, lcfg, dom, lcfg.SourceIPs[0]))
+	}
+	return ctx.Err()
+}
+
+// Watch samples nothing while the load runs: the deployment's lag is
+// measured with heartbeats at the end (Final), where it disturbs nothing.
+func (e *env) Watch(ctx context.Context) []history.LagSample {
+	<-ctx.Done()
+	return nil
+}
+
+func (e *env) Final(ctx context.Context, _ scenarios.FinalSpec) (history.Final, error) {
+	var final history.Final
+	if e.d.Database != nil {
+		final.DB, final.Lag = readDatabase(ctx, e.d.Database, e.opts.RunID, e.opts.Logger)
+	}
+	if err := ctx.Err(); err != nil {
+		return final, err
+	}
+	return final, nil
+}
+
+func (e *env) Close(context.Context) error { return nil }
+
+// Stop reports a breach of the deployment's stop condition; the first one
+// is latched for the stop-condition verdict.
+func (e *env) Stop() bool {
+	if e.win == nil {
+		return false
+	}
+	if e.breach != "" {
+		return true
+	}
+	why, ok := e.win.breach()
+	if ok {
+		e.breach, e.breachAt = why, time.Now()
+		e.opts.Logger.Warn("stop condition breached: recovering at once", "why", why)
+	}
+	return ok
+}
+
+// Annotate adds what the history does not hold (certificate expiry, HSTS,
+// the spread over providers, the stop condition) and removes secrets.
+func (e *env) Annotate(sc *reports.Scenario, h *history.History) {
+	if e.win != nil && sc.Error == "" && h != nil {
+		sc.Invariants = append(sc.Invariants, e.stopVerdict(h))
+	}
+	if len(e.sites) > 0 {
+		annotateTLS(sc, e.sites, e.d.TLS.MinValidity, time.Now())
+	}
+	if h != nil {
+		annotateSpread(sc, h)
+	}
+	redactScenario(e.d, sc)
+	sc.Error = redactText(e.d, sc.Error)
+}
+
+// stopVerdict is the stop-condition invariant of a fault scenario.
+func (e *env) stopVerdict(h *history.History) reports.Invariant {
+	v := reports.Invariant{Name: NameStopCondition, Verdict: reports.Pass,
+		Summary: fmt.Sprintf("the error rate stayed within %.0f%% over every %s window", 100*e.d.Stop.MaxErrorRate, e.d.Stop.Window)}
+	if e.breach == "" {
+		return v
+	}
+	v.Verdict = reports.Fail
+	v.Summary = "the stop condition was breached: the fault was aborted and recovered at once"
+	line := e.breach
+	if len(h.Faults) > 0 {
+		line += fmt.Sprintf("; breached %s after injection", e.breachAt.Sub(h.Faults[0].Injected).Round(100*time.Millisecond))
+	}
+	v.Evidence = []string{line}
+	return v
+}

@@ -25,9 +25,11 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
+	var faultSpecs stringList
+	fs.Var(&faultSpecs, "fault", "add a scenario \"custom\" with this fault, NAME[:knob=value,...] with knobs at, for, jitter and the fault's own (repeatable; see 'regify-verify list'); without --scenario only it runs")
 	seed := fs.Int64("seed", 0, "seed of the fault schedule and the users' choices; 0 picks one (printed in every report)")
 	out := fs.String("out", "out", "directory for index.html, report.json, junit.xml, summary.md and the histories")
 	users := fs.Int("users", 0, "simulated users, each from its own source IP (1-250); 0 keeps each scenario's own")
@@ -44,6 +46,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	specs, err := catalogue.Find(names...)
 	if err != nil {
 		return usageError{err}
+	}
+	if len(faultSpecs) > 0 {
+		custom, err := scenarios.AdHoc(faultSpecs)
+		if err != nil {
+			return usageError{err}
+		}
+		if len(names) == 0 {
+			specs = nil
+		}
+		specs = append(specs, custom)
 	}
 	if *users < 0 || *users > 250 {
 		return usageError{fmt.Errorf("--users %d: choose 1 to 250 (each user needs its own 127.0.10.x address)", *users)}
@@ -150,16 +162,32 @@ func pollCounters(c *load.Counters, p *reports.Progress) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// commandLine is the exact command that reruns this run, seed included.
-func commandLine(argv []string, seed int64, names []string) string {
+// commandLine is the exact command that reruns this run, seed included:
+// the arguments as given, with the seed fixed, each quoted for a POSIX
+// shell where it needs it.
+func commandLine(argv []string, seed int64, _ []string) string {
 	parts := []string{"regify-verify", "run", fmt.Sprintf("--seed=%d", seed)}
-	for _, a := range argv[2:] {
-		if strings.HasPrefix(a, "--seed") || strings.HasPrefix(a, "-seed") {
+	args := argv[2:]
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--seed" || a == "-seed" {
+			i++ // its value follows
 			continue
 		}
-		parts = append(parts, a)
+		if strings.HasPrefix(a, "--seed=") || strings.HasPrefix(a, "-seed=") {
+			continue
+		}
+		parts = append(parts, shellQuote(a))
 	}
 	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell unless it is made of safe bytes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,:/@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // isTerminal reports whether w is a character device (an interactive terminal).

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestCommandLine: the rerun command of a report fixes the seed, drops the
+// seed the user gave in either form, and quotes what a shell would split.
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		name string
+		argv []string
+		want string
+	}{
+		{"no flags", []string{"regify-verify", "run"}, "regify-verify run --seed=7"},
+		{"seed with a space", []string{"regify-verify", "run", "--seed", "3", "--scenario", "baseline"}, "regify-verify run --seed=7 --scenario baseline"},
+		{"seed with =", []string{"regify-verify", "run", "-seed=3", "--users=5"}, "regify-verify run --seed=7 --users=5"},
+		{"fault spec kept", []string{"regify-verify", "run", "--fault", "provider-hang:provider=p1,for=6s"}, "regify-verify run --seed=7 --fault provider-hang:provider=p1,for=6s"},
+		{"quoted", []string{"regify-verify", "run", "--out", "my dir/it's"}, `regify-verify run --seed=7 --out 'my dir/it'\''s'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, commandLine(tc.argv, 7, nil))
+		})
+	}
+}

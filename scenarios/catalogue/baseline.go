@@ -15,3 +15,5 @@ func Baseline() scenarios.Scenario {
 		Lab:           func(o *harness.Options) { o.Mode = harness.ModeOffload },
 	}
 }
+
+func init() { register(10, Baseline) }

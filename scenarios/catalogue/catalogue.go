@@ -10,13 +10,16 @@
 //     needs (Lab, NeedsDatabase), its load and its fault Steps (values of
 //     package faults, placed in time; the seed jitters them).
 //  2. A negative control sets Negative and ExpectFail (use negative()).
-//  3. Add the func to All below, where it should appear in the report.
+//  3. Register it in the file's init with its rank, its place in the
+//     report: `func init() { register(75, ProviderFreeze) }`.
 //  4. `go test ./scenarios/catalogue/` checks it is well formed; run it with
 //     `regify-verify run --scenario <name>`.
 package catalogue
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,43 +28,33 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios"
 )
 
+// ordered is the catalogue in report order. Each scenario's file adds
+// itself at init with its rank (register); afterwards it is only read, so
+// it is not mutable state.
+var ordered []scenarios.Spec
+
+// ranks guards against two scenarios claiming one place.
+var ranks = map[int]bool{}
+
+// register adds a scenario at init, at its place in the report: lab
+// scenarios first (ranks 10–180), then negative controls (190–). A taken
+// rank is a programming error.
+func register(rank int, s scenarios.Spec) {
+	if ranks[rank] {
+		panic(fmt.Sprintf("catalogue: rank %d taken twice (by %s)", rank, s().Name))
+	}
+	ranks[rank] = true
+	at, _ := slices.BinarySearchFunc(ordered, rank, func(sp scenarios.Spec, r int) int { return cmp.Compare(rankOf[sp().Name], r) })
+	rankOf[s().Name] = rank
+	ordered = slices.Insert(ordered, at, s)
+}
+
+// rankOf is each registered scenario's rank.
+var rankOf = map[string]int{}
+
 // All lists every scenario, negative controls included, in report order.
 func All() []scenarios.Spec {
-	return []scenarios.Spec{
-		Baseline,
-		RedirectAndTLS,
-		ProviderCrash,
-		ProviderHang,
-		ProviderSlow,
-		LinkCut,
-		LinkReset,
-		ClearingLinkCut,
-		Passthrough,
-		PassthroughProviderCrash,
-		DatabaseCrash,
-		DatabasePause,
-		DatabaseRestart,
-		ProviderDatabaseCut,
-		ReplicationCutAndHeal,
-		ReplicationLag,
-		ConflictingWrites,
-		MinimumRedundancyDrill,
-		NegRoundRobin,
-		NegCookiePersistence,
-		NegNoRedirect,
-		NegRedirectDropsQuery,
-		NegRedirectWrongHost,
-		NegNoForwardedProto,
-		NegWrongCertificate,
-		NegNoHealthChecks,
-		NegNonRotatingCookie,
-		NegOldTokensValid,
-		NegSingleClearing,
-		NegStoppedReplication,
-		NegReplicationLag,
-		NegEqualAutoIncrement,
-		NegSessionLossRoundRobin,
-	}
+	return slices.Clone(ordered)
 }
 
 // Find returns the catalogue's specs with the given names (repeatable or

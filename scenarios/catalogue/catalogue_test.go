@@ -73,3 +73,22 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 		assert.True(t, controlled[n], "invariant %s has no negative control", n)
 	}
 }
+
+// TestCatalogueOrder: registration from each file's init keeps the report
+// order: lab scenarios, then negative controls, each group as before.
+func TestCatalogueOrder(t *testing.T) {
+	var got []string
+	for _, s := range All() {
+		got = append(got, s().Name)
+	}
+	assert.Equal(t, []string{
+		"baseline", "redirect-and-tls", "provider-crash", "provider-hang", "provider-slow", "link-cut", "link-reset",
+		"clearing-link-cut", "passthrough", "passthrough-provider-crash", "database-crash", "database-pause",
+		"database-restart", "provider-database-cut", "replication-cut-and-heal", "replication-lag",
+		"conflicting-writes", "minimum-redundancy-drill",
+		"neg-round-robin", "neg-cookie-persistence", "neg-no-redirect", "neg-redirect-drops-query",
+		"neg-redirect-wrong-host", "neg-no-forwarded-proto", "neg-wrong-certificate", "neg-no-health-checks",
+		"neg-non-rotating-cookie", "neg-old-tokens-valid", "neg-single-clearing", "neg-stopped-replication",
+		"neg-replication-lag", "neg-equal-auto-increment", "neg-session-loss-round-robin",
+	}, got)
+}

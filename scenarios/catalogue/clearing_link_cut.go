@@ -18,3 +18,5 @@ func ClearingLinkCut() scenarios.Scenario {
 			Fault: faults.ClearingCut{Clearing: 0}}},
 	}
 }
+
+func init() { register(80, ClearingLinkCut) }

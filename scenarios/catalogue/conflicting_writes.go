@@ -53,3 +53,5 @@ func conflictingWrites(ctx context.Context, d *scenarios.DrillEnv) (map[string]f
 	}
 	return nil, errors.Join(errs...)
 }
+
+func init() { register(170, ConflictingWrites) }

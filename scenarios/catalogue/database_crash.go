@@ -19,3 +19,5 @@ func DatabaseCrash() scenarios.Scenario {
 			Fault: faults.DBKill{Side: "a"}}},
 	}
 }
+
+func init() { register(110, DatabaseCrash) }

@@ -20,3 +20,5 @@ func DatabasePause() scenarios.Scenario {
 			Fault: faults.DBPause{Side: "a"}}},
 	}
 }
+
+func init() { register(120, DatabasePause) }

@@ -21,3 +21,5 @@ func DatabaseRestart() scenarios.Scenario {
 			Fault: faults.DBRestart{Side: "a"}}},
 	}
 }
+
+func init() { register(130, DatabaseRestart) }

@@ -17,3 +17,5 @@ func LinkCut() scenarios.Scenario {
 			Fault: faults.LinkCut{Provider: "p1"}}},
 	}
 }
+
+func init() { register(60, LinkCut) }

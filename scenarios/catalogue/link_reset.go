@@ -17,3 +17,5 @@ func LinkReset() scenarios.Scenario {
 			Fault: faults.LinkReset{Provider: "p1"}}},
 	}
 }
+
+func init() { register(70, LinkReset) }

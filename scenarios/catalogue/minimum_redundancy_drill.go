@@ -101,3 +101,5 @@ func minimumRedundancy(ctx context.Context, d *scenarios.DrillEnv) (map[string]f
 	}
 	return m, errors.Join(errs...)
 }
+
+func init() { register(180, MinimumRedundancyDrill) }

@@ -12,3 +12,5 @@ func NegCookiePersistence() scenarios.Scenario {
 	return negative("neg-cookie-persistence", "Broken on purpose: the balancer persists sessions by a hash of the regify session cookie, which changes on every response.",
 		func(o *harness.Options) { o.Balancer.CookieHash = "regify_session" }, check.NameStickiness)
 }
+
+func init() { register(200, NegCookiePersistence) }

@@ -16,3 +16,5 @@ func NegEqualAutoIncrement() scenarios.Scenario {
 	s.ConvergeBound = 3 * time.Second // colliding ids stop replication: it never converges
 	return s
 }
+
+func init() { register(320, NegEqualAutoIncrement) }

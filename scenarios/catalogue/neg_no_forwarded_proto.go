@@ -11,3 +11,5 @@ func NegNoForwardedProto() scenarios.Scenario {
 	return negative("neg-no-forwarded-proto", "Broken on purpose: the balancer sends no X-Forwarded-Proto to the providers.",
 		func(o *harness.Options) { o.Balancer.NoForwardedProto = true }, check.NameForwardedHeaders)
 }
+
+func init() { register(240, NegNoForwardedProto) }

@@ -18,3 +18,5 @@ func NegNoHealthChecks() scenarios.Scenario {
 		Fault: faults.ProviderCrash{Provider: "p1"}}}
 	return s
 }
+
+func init() { register(260, NegNoHealthChecks) }

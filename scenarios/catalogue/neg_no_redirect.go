@@ -11,3 +11,5 @@ func NegNoRedirect() scenarios.Scenario {
 	return negative("neg-no-redirect", "Broken on purpose: the http listener serves content instead of redirecting to https.",
 		func(o *harness.Options) { o.Balancer.NoRedirect = true }, check.NameRedirect)
 }
+
+func init() { register(210, NegNoRedirect) }

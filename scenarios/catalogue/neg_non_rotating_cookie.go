@@ -11,3 +11,5 @@ func NegNonRotatingCookie() scenarios.Scenario {
 	return negative("neg-non-rotating-cookie", "Broken on purpose: the provider does not rotate its session cookie on every response.",
 		func(o *harness.Options) { o.Provider.NoRotate = true }, check.NameSessionContinuity)
 }
+
+func init() { register(270, NegNonRotatingCookie) }

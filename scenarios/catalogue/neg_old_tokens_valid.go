@@ -11,3 +11,5 @@ func NegOldTokensValid() scenarios.Scenario {
 	return negative("neg-old-tokens-valid", "Broken on purpose: the provider accepts outdated session tokens, so a stolen cookie stays usable.",
 		func(o *harness.Options) { o.Provider.OldTokensValid = true }, check.NameCookieIsolation)
 }
+
+func init() { register(280, NegOldTokensValid) }

@@ -11,3 +11,5 @@ func NegRedirectDropsQuery() scenarios.Scenario {
 	return negative("neg-redirect-drops-query", "Broken on purpose: the redirect to https drops the query string.",
 		func(o *harness.Options) { o.Balancer.RedirectDropQuery = true }, check.NameRedirect)
 }
+
+func init() { register(220, NegRedirectDropsQuery) }

@@ -11,3 +11,5 @@ func NegRedirectWrongHost() scenarios.Scenario {
 	return negative("neg-redirect-wrong-host", "Broken on purpose: the redirect sends every name to abc.test.",
 		func(o *harness.Options) { o.Balancer.RedirectHost = "abc.test" }, check.NameRedirect)
 }
+
+func init() { register(230, NegRedirectWrongHost) }

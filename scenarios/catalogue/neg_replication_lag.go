@@ -18,3 +18,5 @@ func NegReplicationLag() scenarios.Scenario {
 	s.Faults = []scenarios.Step{{At: 0, For: time.Hour, Fault: faults.Permanent{Fault: faults.ReplicationDelay{Side: "b", Delay: 3 * time.Second}}}}
 	return s
 }
+
+func init() { register(310, NegReplicationLag) }

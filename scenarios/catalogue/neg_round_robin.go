@@ -11,3 +11,5 @@ func NegRoundRobin() scenarios.Scenario {
 	return negative("neg-round-robin", "Broken on purpose: the balancer rotates requests round robin instead of pinning source IPs.",
 		func(o *harness.Options) { o.Balancer.RoundRobin = true }, check.NameStickiness)
 }
+
+func init() { register(190, NegRoundRobin) }

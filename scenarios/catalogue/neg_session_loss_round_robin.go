@@ -27,3 +27,5 @@ func NegSessionLossRoundRobin() scenarios.Scenario {
 	}
 	return s
 }
+
+func init() { register(330, NegSessionLossRoundRobin) }

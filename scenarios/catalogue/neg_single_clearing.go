@@ -19,3 +19,5 @@ func NegSingleClearing() scenarios.Scenario {
 		Fault: faults.ClearingCut{Clearing: 0}}}
 	return s
 }
+
+func init() { register(290, NegSingleClearing) }

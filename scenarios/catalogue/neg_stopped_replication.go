@@ -18,3 +18,5 @@ func NegStoppedReplication() scenarios.Scenario {
 		Fault: faults.Permanent{Fault: faults.ReplicationStop{Side: "b"}}}}
 	return s
 }
+
+func init() { register(300, NegStoppedReplication) }

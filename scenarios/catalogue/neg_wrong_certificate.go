@@ -11,3 +11,5 @@ func NegWrongCertificate() scenarios.Scenario {
 	return negative("neg-wrong-certificate", "Broken on purpose: the balancer serves the certificate of another name.",
 		func(o *harness.Options) { o.Balancer.WrongCertificate = true }, check.NameTLS)
 }
+
+func init() { register(250, NegWrongCertificate) }

@@ -15,3 +15,5 @@ func Passthrough() scenarios.Scenario {
 		Lab:         func(o *harness.Options) { o.Mode = harness.ModePassthrough },
 	}
 }
+
+func init() { register(90, Passthrough) }

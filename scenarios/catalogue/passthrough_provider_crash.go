@@ -19,3 +19,5 @@ func PassthroughProviderCrash() scenarios.Scenario {
 			Fault: faults.ProviderCrash{Provider: "p1"}}},
 	}
 }
+
+func init() { register(100, PassthroughProviderCrash) }

@@ -18,3 +18,5 @@ func ProviderCrash() scenarios.Scenario {
 			Fault: faults.ProviderCrash{Provider: "p1"}}},
 	}
 }
+
+func init() { register(30, ProviderCrash) }

@@ -18,3 +18,5 @@ func ProviderDatabaseCut() scenarios.Scenario {
 			Fault: faults.ProviderDBCut{Provider: "p1"}}},
 	}
 }
+
+func init() { register(140, ProviderDatabaseCut) }

@@ -18,3 +18,5 @@ func ProviderHang() scenarios.Scenario {
 			Fault: faults.ProviderHang{Provider: "p1"}}},
 	}
 }
+
+func init() { register(40, ProviderHang) }

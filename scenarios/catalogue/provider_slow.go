@@ -18,3 +18,5 @@ func ProviderSlow() scenarios.Scenario {
 			Fault: faults.ProviderSlow{Provider: "p1", Latency: 80 * time.Millisecond}}},
 	}
 }
+
+func init() { register(50, ProviderSlow) }

@@ -14,3 +14,5 @@ func RedirectAndTLS() scenarios.Scenario {
 		Invariants:  []string{check.NameRedirect, check.NameTLS, check.NameForwardedHeaders, check.NameCookieIsolation},
 	}
 }
+
+func init() { register(20, RedirectAndTLS) }

@@ -19,3 +19,5 @@ func ReplicationCutAndHeal() scenarios.Scenario {
 			Fault: faults.ReplicationCut{}}},
 	}
 }
+
+func init() { register(150, ReplicationCutAndHeal) }

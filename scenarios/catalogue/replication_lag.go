@@ -21,3 +21,5 @@ func ReplicationLag() scenarios.Scenario {
 			Fault: faults.ReplicationDelay{Side: "b", Delay: 2 * time.Second}}},
 	}
 }
+
+func init() { register(160, ReplicationLag) }

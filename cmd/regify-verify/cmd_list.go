@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
 // cmdList prints the scenario catalogue and the invariants.
@@ -42,5 +44,24 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	for _, n := range reports.CanonicalInvariants() {
 		fmt.Fprintf(e.stdout, "  %s\n", n)
 	}
-	return nil
+	return listFaults(e)
+}
+
+// listFaults prints the fault registry: each fault, its knobs with their
+// defaults, and what it does; the spec form --fault takes.
+func listFaults(e *env) error {
+	fmt.Fprintln(e.stdout, "\nFaults (run --fault NAME[:knob=value,...], knobs at, for, jitter plus the fault's own):")
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	for _, f := range faults.Entries() {
+		var knobs []string
+		for _, k := range f.Knobs() {
+			knobs = append(knobs, k.Name+"="+k.Default)
+		}
+		needs := ""
+		if f.NeedsDatabase {
+			needs = " (needs the MariaDB pair)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s%s\n", f.Name, strings.Join(knobs, ","), f.Summary, needs)
+	}
+	return tw.Flush()
 }

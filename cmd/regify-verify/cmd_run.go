@@ -67,13 +67,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Errorf("--db-backend %q: want docker or process", *backend)}
 	}
 	if *seed == 0 {
-		*seed = time.Now().UnixNano() % 1_000_000
+		*seed = scenarios.NewSeed()
 	}
 	if err := os.MkdirAll(filepath.Join(*out, "history"), 0o755); err != nil {
 		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}
 	}
 	harness.PrepareEnv()
-	runID := fmt.Sprintf("rv%d", time.Now().Unix()%1_000_000)
+	runID := scenarios.NewRunID()
 	if n, err := harness.Sweep(ctx, false, e.log); err == nil && n > 0 {
 		e.log.Info("swept leftovers of earlier runs", "resources", n)
 	}

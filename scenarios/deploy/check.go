@@ -153,10 +153,10 @@ func (o Options) complete(d *Deployment) (Options, error) {
 			"users", o.Users, "domains", n)
 	}
 	if o.Seed == 0 {
-		o.Seed = time.Now().UnixNano() % 1_000_000
+		o.Seed = scenarios.NewSeed()
 	}
 	if o.RunID == "" {
-		o.RunID = fmt.Sprintf("rv%d", time.Now().Unix()%1_000_000)
+		o.RunID = scenarios.NewRunID()
 	}
 	if o.Bounds == nil {
 		b := check.DefaultBounds()

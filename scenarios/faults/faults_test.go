@@ -92,6 +92,8 @@ func TestFaults(t *testing.T) {
 		{LinkReset{"p2"}, "link-reset", "toxic lb-p2-abc reset_peer map[timeout:0]|toxic lb-p2-def reset_peer map[timeout:0]",
 			"untoxic lb-p2-abc link-reset|untoxic lb-p2-def link-reset", Kind{Provider: true, Affects: "p2"}},
 		{ProviderDBCut{"p1"}, "provider-db-cut", "cut db-p1", "restore db-p1", Kind{Provider: true, Affects: "p1"}},
+		{LinkBlackhole{"p1", "response"}, "link-blackhole", "toxic lb-p1-abc timeout map[timeout:0]|toxic lb-p1-def timeout map[timeout:0]",
+			"untoxic lb-p1-abc link-blackhole|untoxic lb-p1-def link-blackhole", Kind{Provider: true, Affects: "p1"}},
 		{ClearingCut{0}, "clearing-cut", "cut clear-p1-1|cut clear-p2-1", "restore clear-p1-1|restore clear-p2-1", Kind{}},
 		{DBKill{"b"}, "db-kill", "db kill b", "db start b", Kind{Provider: true, Database: true, Affects: "p2"}},
 		{DBPause{"a"}, "db-pause", "db pause a", "db unpause a", Kind{Provider: true, Database: true, Affects: "p1"}},

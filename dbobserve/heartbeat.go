@@ -2,7 +2,6 @@ package dbobserve
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -20,12 +19,14 @@ const DefaultHeartbeatTable = "regify_verify.heartbeat"
 // deadline.
 const defaultHeartbeatWait = 60 * time.Second
 
-// HeartbeatDDL creates a heartbeat table: one row per side that wrote,
-// with a sequence number that only grows (one line: the lab's bootstrap
-// mode takes one statement per line).
+// HeartbeatDDL creates a heartbeat table: one row per heartbeat, named by
+// the side that wrote it and a sequence number that only grows. Rows are
+// only ever inserted, so an operator's account needs no UPDATE or DELETE;
+// a run writes a few per second. One line: the lab's bootstrap mode takes
+// one statement per line.
 func HeartbeatDDL(table string) string {
 	return "CREATE TABLE IF NOT EXISTS " + quoteTable(table) +
-		" (origin CHAR(1) PRIMARY KEY, seq BIGINT NOT NULL, ts DATETIME(6) NOT NULL) ENGINE=InnoDB"
+		" (origin CHAR(1) NOT NULL, seq BIGINT NOT NULL, ts DATETIME(6) NOT NULL, PRIMARY KEY (origin, seq)) ENGINE=InnoDB"
 }
 
 // NotSeenError is a heartbeat that did not arrive on the other side before
@@ -86,7 +87,7 @@ func (o *Observer) Lag(ctx context.Context, from Side) (time.Duration, error) {
 			return 0, fmt.Errorf("heartbeat from side %s: %w", from, ctx.Err())
 		}
 	}
-	if _, err := wdb.ExecContext(ctx, "REPLACE INTO "+table+" (origin, seq, ts) VALUES (?, ?, NOW(6))", from.String(), seq); err != nil {
+	if _, err := wdb.ExecContext(ctx, "INSERT IGNORE INTO "+table+" (origin, seq, ts) VALUES (?, ?, NOW(6))", from.String(), seq); err != nil {
 		return 0, &SideError{Side: from, What: "cannot write a heartbeat", Err: err}
 	}
 	start := time.Now()
@@ -99,11 +100,11 @@ func (o *Observer) Lag(ctx context.Context, from Side) (time.Duration, error) {
 	var last error
 	for {
 		var got int64
-		err := rdb.QueryRowContext(ctx, "SELECT seq FROM "+table+" WHERE origin=?", from.String()).Scan(&got)
+		err := rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq),0) FROM "+table+" WHERE origin=?", from.String()).Scan(&got)
 		if err == nil && got >= seq {
 			return time.Since(start), nil
 		}
-		if err != nil && ctx.Err() == nil && !errors.Is(err, sql.ErrNoRows) {
+		if err != nil && ctx.Err() == nil {
 			last = err
 		}
 		if !sleepCtx(ctx, o.hbPoll) {

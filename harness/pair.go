@@ -144,7 +144,7 @@ func (p *Pair) MessageIDs(ctx context.Context, s string) (map[string]int, error)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := p.Observer().MessageIDs(ctx, dbobserve.Side(sd), ProviderMessages(true))
+	ids, err := p.Observer().MessageIDs(ctx, sd, ProviderMessages(true))
 	if err != nil {
 		return nil, fmt.Errorf("list messages on database %s: %w", s, err)
 	}

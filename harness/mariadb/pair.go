@@ -18,27 +18,18 @@ import (
 	"github.com/regify-verify/regify-verify/dbobserve"
 )
 
-// Side names one server of the pair.
-type Side int
+// Side names one server of the pair; it is the observer's side, so that
+// what the pair does and what dbobserve reads name sides alike.
+type Side = dbobserve.Side
 
 // The two sides of the pair.
 const (
-	A Side = iota
-	B
+	A = dbobserve.A
+	B = dbobserve.B
 )
 
 // Sides lists both sides in order.
-var Sides = [2]Side{A, B}
-
-func (s Side) String() string {
-	if s == B {
-		return "b"
-	}
-	return "a"
-}
-
-// Other is the opposite side.
-func (s Side) Other() Side { return 1 - s }
+var Sides = dbobserve.Sides
 
 // ParseSide reads "a" or "b".
 func ParseSide(v string) (Side, error) {

@@ -42,9 +42,7 @@ func (c *sqlCore) observer() *dbobserve.Observer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.obs == nil {
-		c.obs = dbobserve.NewDynamic(func(ctx context.Context, s dbobserve.Side) (*sql.DB, error) {
-			return c.admin(ctx, Side(s))
-		}, dbobserve.WithSchema(c.cfg.Database), dbobserve.WithHeartbeat(heartbeatTable, 0))
+		c.obs = dbobserve.NewDynamic(c.admin, dbobserve.WithSchema(c.cfg.Database), dbobserve.WithHeartbeat(heartbeatTable, 0))
 	}
 	return c.obs
 }
@@ -226,7 +224,7 @@ func (c *sqlCore) setDelay(ctx context.Context, s Side, d time.Duration) error {
 	if err := c.exec(ctx, s, fmt.Sprintf("CHANGE MASTER TO MASTER_DELAY=%d", secs)); err != nil {
 		return err
 	}
-	c.observer().NoteDelay(dbobserve.Side(s), time.Duration(secs)*time.Second)
+	c.observer().NoteDelay(s, time.Duration(secs)*time.Second)
 	return c.exec(ctx, s, "START SLAVE")
 }
 
@@ -234,7 +232,7 @@ func (c *sqlCore) setDelay(ctx context.Context, s Side, d time.Duration) error {
 func (c *sqlCore) status(ctx context.Context) (Status, error) {
 	var st Status
 	for _, s := range Sides {
-		st.Sides[s] = sideStatus(s, c.observer().Status(ctx, dbobserve.Side(s)))
+		st.Sides[s] = sideStatus(s, c.observer().Status(ctx, s))
 	}
 	return st, nil
 }
@@ -279,7 +277,7 @@ func (c *sqlCore) checksum(ctx context.Context, tables ...string) (Checksums, er
 	}
 	var out Checksums
 	for _, s := range Sides {
-		sums, err := c.observer().Checksum(ctx, dbobserve.Side(s), q)
+		sums, err := c.observer().Checksum(ctx, s, q)
 		if err != nil {
 			return out, err
 		}
@@ -290,7 +288,7 @@ func (c *sqlCore) checksum(ctx context.Context, tables ...string) (Checksums, er
 
 // lag writes a heartbeat on side from and polls the other side for it.
 func (c *sqlCore) lag(ctx context.Context, from Side) (time.Duration, error) {
-	return c.observer().Lag(ctx, dbobserve.Side(from))
+	return c.observer().Lag(ctx, from)
 }
 
 // waitConverged waits until each side has applied the other's own GTID

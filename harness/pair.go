@@ -2,12 +2,11 @@ package harness
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/harness/mariadb"
 )
 
@@ -134,11 +133,6 @@ func (p *Pair) Lag(ctx context.Context, s string) (time.Duration, error) {
 // Status reads both sides' replica state.
 func (p *Pair) Status(ctx context.Context) (mariadb.Status, error) { return p.p.Status(ctx) }
 
-// Checksum runs CHECKSUM TABLE on both sides.
-func (p *Pair) Checksum(ctx context.Context, tables ...string) (mariadb.Checksums, error) {
-	return p.p.Checksum(ctx, tables...)
-}
-
 // WaitConverged waits until both sides hold the same rows, up to bound.
 func (p *Pair) WaitConverged(ctx context.Context, tables []string, bound time.Duration) error {
 	return p.p.WaitConverged(ctx, tables, bound)
@@ -146,40 +140,30 @@ func (p *Pair) WaitConverged(ctx context.Context, tables []string, bound time.Du
 
 // MessageIDs counts the rows per message key (tenant/id) on one side.
 func (p *Pair) MessageIDs(ctx context.Context, s string) (map[string]int, error) {
-	dsn, err := p.DSN(ctx, s)
+	sd, err := side(s)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", s, err)
-	}
-	defer db.Close()
-	ids, err := fakeprovider.ListMessageIDs(ctx, db)
+	ids, err := p.Observer().MessageIDs(ctx, sd, ProviderMessages(true))
 	if err != nil {
 		return nil, fmt.Errorf("list messages on database %s: %w", s, err)
 	}
 	return ids, nil
 }
 
-// DiffRows compares tables row by row on both sides and returns up to limit
-// rows that differ (see mariadb.DiffRows): the witness of a divergence.
-func (p *Pair) DiffRows(ctx context.Context, tables []string, limit int) ([]mariadb.RowDiff, error) {
-	var dbs [2]*sql.DB
-	for _, s := range mariadb.Sides {
-		dsn, err := p.p.DSN(ctx, s)
-		if err != nil {
-			return nil, fmt.Errorf("compare rows: address of database %s: %w", s, err)
-		}
-		db, err := sql.Open("mysql", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("compare rows: open database %s: %w", s, err)
-		}
-		defer db.Close()
-		dbs[s] = db
+// ProviderMessages is where the fake provider keeps its messages; with
+// tenant, ids are keyed tenant/id (fakeprovider.MessageKey).
+func ProviderMessages(tenant bool) dbobserve.Messages {
+	m := dbobserve.Messages{Table: "messages", ID: "msg_id"}
+	if tenant {
+		m.Tenant = "tenant"
 	}
-	return mariadb.DiffRows(ctx, dbs, tables, limit)
+	return m
 }
+
+// Observer reads the pair through its administrator connections, which
+// follow a side to its new address after a restart.
+func (p *Pair) Observer() *dbobserve.Observer { return p.p.Observer() }
 
 // Close removes the pair's containers, network and files.
 func (p *Pair) Close(ctx context.Context) error { return p.p.Close(ctx) }

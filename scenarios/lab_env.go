@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
@@ -114,18 +115,14 @@ type lagSampler struct {
 func (s *lagSampler) run(ctx context.Context, pair *harness.Pair) {
 	t := time.NewTicker(lagEvery)
 	defer t.Stop()
+	obs := pair.Observer()
 	for {
-		for _, side := range []string{"a", "b"} {
+		for _, side := range dbobserve.Sides {
 			mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			at := time.Now()
-			d, err := pair.Lag(mctx, side)
+			smp := obs.Sample(mctx, side)
 			cancel()
 			if ctx.Err() != nil {
 				return
-			}
-			smp := history.LagSample{At: at, From: side, Lag: d}
-			if err != nil {
-				smp.Err = err.Error()
 			}
 			s.mu.Lock()
 			s.got = append(s.got, smp)
@@ -159,54 +156,14 @@ func (e *labEnv) Final(ctx context.Context, s FinalSpec) (history.Final, error) 
 	if pair == nil {
 		return final, nil
 	}
-	db := &history.DBState{OneWay: lab.Options().DB.OneWay}
-	start := time.Now()
-	err := pair.WaitConverged(ctx, checkedTables, bound)
-	db.ConvergeWait = time.Since(start)
-	db.Converged = err == nil
-	if ctx.Err() != nil {
-		return final, fmt.Errorf("read final database state: %w", ctx.Err())
-	}
-	st, err := pair.Status(ctx)
+	db, err := pair.Observer().Final(ctx, dbobserve.FinalOptions{
+		Converge: dbobserve.ConvergeOptions{Tables: checkedTables, Bound: bound, Applied: true},
+		Messages: harness.ProviderMessages(false),
+		RowDiffs: maxRowDiffs,
+		OneWay:   lab.Options().DB.OneWay,
+	})
 	if err != nil {
-		return final, fmt.Errorf("read replica status: %w", err)
-	}
-	sums, sumErr := pair.Checksum(ctx, checkedTables...)
-	for i, ss := range st.Sides {
-		name := ss.Side.String()
-		ds := history.DBSide{
-			Name: name, Reachable: ss.Reachable, Err: ss.Err,
-			IORunning: ss.IORunning, SQLRunning: ss.SQLRunning,
-			LastIOErrno: ss.LastIOErrno, LastIOError: ss.LastIOError,
-			LastSQLErrno: ss.LastSQLErrno, LastSQLError: ss.LastSQLError,
-			GTIDSlavePos: ss.GTIDSlavePos, GTIDBinlog: ss.GTIDBinlogPos,
-			AutoIncInc: ss.AutoIncrementIncrement, AutoIncOff: ss.AutoIncrementOffset,
-		}
-		if sumErr == nil {
-			ds.Checksums = sums[i]
-		}
-		if ss.Reachable {
-			ids, err := pair.MessageIDs(ctx, name)
-			if err != nil {
-				ds.Err = err.Error()
-			} else {
-				ds.Messages = StripTenant(ids)
-			}
-		}
-		db.Sides = append(db.Sides, ds)
-	}
-	if !db.Converged && sumErr == nil {
-		diffs, err := pair.DiffRows(ctx, checkedTables, maxRowDiffs)
-		if err != nil {
-			db.RowDiffErr = err.Error()
-		}
-		for _, d := range diffs {
-			rd := history.RowDiff{Table: d.Table, Key: d.Key, Missing: d.Missing}
-			for _, c := range d.Columns {
-				rd.Columns = append(rd.Columns, history.ColumnDiff{Name: c.Name, A: c.A, B: c.B})
-			}
-			db.RowDiffs = append(db.RowDiffs, rd)
-		}
+		return final, err
 	}
 	final.DB = db
 	return final, nil

@@ -2,14 +2,15 @@ package mariadb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // requireProviderRowsConverge changes one session row and one message row
@@ -82,12 +83,12 @@ func requireProviderRowsConverge(t *testing.T, ctx context.Context, p Pair) {
 	}
 	err = p.WaitConverged(ctx, []string{"sessions_plain"}, 3*time.Second)
 	require.Error(t, err, "without the trigger row-based replication swaps the two versions")
-	diffs, err := DiffRows(ctx, [2]*sql.DB{a, b}, []string{"sessions", "sessions_plain"}, 10)
+	diffs, err := dbobserve.New(a, b).DiffRows(ctx, []string{"sessions", "sessions_plain"}, 10)
 	require.NoError(t, err)
 	require.Len(t, diffs, 1, "only the table without the trigger differs, in one row: %+v", diffs)
 	require.Equal(t, "sessions_plain", diffs[0].Table)
 	require.Empty(t, diffs[0].Missing)
-	require.Equal(t, []ColumnDiff{{Name: "gen", A: "3", B: "2"}, {Name: "secret", A: "secretB3", B: "secretA2"}}, diffs[0].Columns,
+	require.Equal(t, []history.ColumnDiff{{Name: "gen", A: "3", B: "2"}, {Name: "secret", A: "secretB3", B: "secretA2"}}, diffs[0].Columns,
 		"each side holds the other's last version")
 	st, err := p.Status(ctx)
 	require.NoError(t, err)

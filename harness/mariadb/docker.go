@@ -17,6 +17,7 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/harness/cleanup"
 	"github.com/regify-verify/regify-verify/harness/images"
 )
@@ -332,6 +333,9 @@ func (d *Docker) SetReplicationDelay(ctx context.Context, s Side, delay time.Dur
 
 // Status implements Pair.
 func (d *Docker) Status(ctx context.Context) (Status, error) { return d.core.status(ctx) }
+
+// Observer implements Pair.
+func (d *Docker) Observer() *dbobserve.Observer { return d.core.observer() }
 
 // Checksum implements Pair.
 func (d *Docker) Checksum(ctx context.Context, tables ...string) (Checksums, error) {

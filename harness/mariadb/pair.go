@@ -1,8 +1,9 @@
 // Package mariadb runs and breaks a MariaDB master-master pair: the database
-// half of the regify HA setup. One Pair interface, three backends: docker
-// (two containers through testcontainers-go, the default), process (two
-// local mariadbd processes, for machines without Docker) and external (two
-// DSNs of an existing pair; read-only unless faults are allowed).
+// half of the regify HA setup. One Pair interface, two backends: docker
+// (two containers through testcontainers-go, the default) and process (two
+// local mariadbd processes, for machines without Docker). What it reads of
+// the pair it reads through dbobserve, as a deployment run does; an
+// existing pair is observed with dbobserve.Open on its DSNs.
 //
 // Callers that use the docker backend must set TESTCONTAINERS_RYUK_DISABLED
 // to "true" before their first testcontainers call; PrepareEnv does that
@@ -11,32 +12,24 @@ package mariadb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/regify-verify/regify-verify/dbobserve"
 )
 
-// Side names one server of the pair.
-type Side int
+// Side names one server of the pair; it is the observer's side, so that
+// what the pair does and what dbobserve reads name sides alike.
+type Side = dbobserve.Side
 
 // The two sides of the pair.
 const (
-	A Side = iota
-	B
+	A = dbobserve.A
+	B = dbobserve.B
 )
 
 // Sides lists both sides in order.
-var Sides = [2]Side{A, B}
-
-func (s Side) String() string {
-	if s == B {
-		return "b"
-	}
-	return "a"
-}
-
-// Other is the opposite side.
-func (s Side) Other() Side { return 1 - s }
+var Sides = dbobserve.Sides
 
 // ParseSide reads "a" or "b".
 func ParseSide(v string) (Side, error) {
@@ -48,13 +41,6 @@ func ParseSide(v string) (Side, error) {
 	}
 	return A, fmt.Errorf("unknown side %q (want a or b)", v)
 }
-
-// ErrUnsupported is returned by a backend that cannot do an operation.
-var ErrUnsupported = errors.New("not supported by this backend")
-
-// ErrFaultsNotAllowed is returned by the external backend for an operation
-// that changes the pair while faults are not allowed.
-var ErrFaultsNotAllowed = errors.New("faults are not allowed on this pair (pass AllowFaults)")
 
 // Pair is a MariaDB master-master pair. Every method takes a context and
 // every wait inside has a deadline.
@@ -100,6 +86,9 @@ type Pair interface {
 	// WaitConverged waits until both sides applied each other's writes and
 	// the tables' checksums are equal.
 	WaitConverged(ctx context.Context, tables []string, timeout time.Duration) error
+	// Observer reads the pair (status, checksums, rows, messages, final
+	// state) through its administrator connections.
+	Observer() *dbobserve.Observer
 	// Close removes everything the pair created.
 	Close(ctx context.Context) error
 }
@@ -202,12 +191,15 @@ func (c Config) initSQL() string {
 CREATE USER IF NOT EXISTS '%[1]s'@'%%' IDENTIFIED BY '%[2]s';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '%[1]s'@'%%';
 CREATE DATABASE IF NOT EXISTS %[3]s;
-CREATE TABLE IF NOT EXISTS %[3]s.heartbeat (origin CHAR(1) PRIMARY KEY, seq BIGINT NOT NULL, ts DATETIME(6) NOT NULL) ENGINE=InnoDB;
-`, c.ReplUser, c.ReplPassword, heartbeatDB)
+%[4]s;
+`, c.ReplUser, c.ReplPassword, heartbeatDB, dbobserve.HeartbeatDDL(heartbeatTable))
 }
 
 // heartbeatDB holds the heartbeat table, apart from the application's data.
-const heartbeatDB = "regify_verify"
+const (
+	heartbeatDB    = "regify_verify"
+	heartbeatTable = heartbeatDB + ".heartbeat"
+)
 
 // Status is both sides' replica state.
 type Status struct {

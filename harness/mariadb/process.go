@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/harness/cleanup"
 	"github.com/regify-verify/regify-verify/harness/links"
 )
@@ -336,6 +337,9 @@ func (p *Process) SetReplicationDelay(ctx context.Context, s Side, delay time.Du
 
 // Status implements Pair.
 func (p *Process) Status(ctx context.Context) (Status, error) { return p.core.status(ctx) }
+
+// Observer implements Pair.
+func (p *Process) Observer() *dbobserve.Observer { return p.core.observer() }
 
 // Checksum implements Pair.
 func (p *Process) Checksum(ctx context.Context, tables ...string) (Checksums, error) {

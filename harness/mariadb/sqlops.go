@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/regify-verify/regify-verify/dbobserve"
 )
 
 // sqlCore holds what every backend does through SQL: replication set-up,
@@ -31,9 +32,19 @@ type sqlCore struct {
 	mu  sync.Mutex
 	dbs [2]*sql.DB
 	at  [2]string // address the cached handle points to
-	seq int64
-	// delay is the MASTER_DELAY set on each side, in seconds.
-	delay [2]int
+	obs *dbobserve.Observer
+}
+
+// observer reads the pair through the admin handles (which follow a side
+// to its new address after a restart); tables without a schema are in the
+// application database.
+func (c *sqlCore) observer() *dbobserve.Observer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.obs == nil {
+		c.obs = dbobserve.NewDynamic(c.admin, dbobserve.WithSchema(c.cfg.Database), dbobserve.WithHeartbeat(heartbeatTable, 0))
+	}
+	return c.obs
 }
 
 func dsn(user, pass, addr, db string) string {
@@ -213,9 +224,7 @@ func (c *sqlCore) setDelay(ctx context.Context, s Side, d time.Duration) error {
 	if err := c.exec(ctx, s, fmt.Sprintf("CHANGE MASTER TO MASTER_DELAY=%d", secs)); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.delay[s] = secs
-	c.mu.Unlock()
+	c.observer().NoteDelay(s, time.Duration(secs)*time.Second)
 	return c.exec(ctx, s, "START SLAVE")
 }
 
@@ -223,70 +232,31 @@ func (c *sqlCore) setDelay(ctx context.Context, s Side, d time.Duration) error {
 func (c *sqlCore) status(ctx context.Context) (Status, error) {
 	var st Status
 	for _, s := range Sides {
-		st.Sides[s] = c.sideStatus(ctx, s)
+		st.Sides[s] = sideStatus(s, c.observer().Status(ctx, s))
 	}
 	return st, nil
 }
 
-func (c *sqlCore) sideStatus(ctx context.Context, s Side) SideStatus {
-	x := SideStatus{Side: s}
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	db, err := c.admin(qctx, s)
-	if err != nil {
-		x.Err = err.Error()
-		return x
+// sideStatus is the observer's status in the Pair's terms: a side counts
+// as reachable when its replica status could be read.
+func sideStatus(s Side, x dbobserve.Status) SideStatus {
+	out := SideStatus{Side: s, Reachable: x.Reachable && x.ReplicaErr == nil}
+	switch {
+	case x.Err != nil:
+		out.Err = x.Err.Error()
+		return out
+	case x.ReplicaErr != nil:
+		out.Err = x.ReplicaErr.Error()
+		return out
 	}
-	row, err := queryMap(qctx, db, "SHOW SLAVE STATUS")
-	if err != nil {
-		x.Err = err.Error()
-		return x
-	}
-	x.Reachable = true
-	x.IOState = row["Slave_IO_Running"]
-	x.IORunning = x.IOState == "Yes"
-	x.SQLRunning = row["Slave_SQL_Running"] == "Yes"
-	x.LastIOErrno, _ = strconv.Atoi(row["Last_IO_Errno"])
-	x.LastIOError = row["Last_IO_Error"]
-	x.LastSQLErrno, _ = strconv.Atoi(row["Last_SQL_Errno"])
-	x.LastSQLError = row["Last_SQL_Error"]
-	x.SQLDelay, _ = strconv.Atoi(row["SQL_Delay"])
-	err = db.QueryRowContext(qctx, "SELECT @@gtid_binlog_pos, @@gtid_slave_pos, @@gtid_current_pos, @@auto_increment_increment, @@auto_increment_offset, @@server_id, @@gtid_domain_id").
-		Scan(&x.GTIDBinlogPos, &x.GTIDSlavePos, &x.GTIDCurrentPos, &x.AutoIncrementIncrement, &x.AutoIncrementOffset, &x.ServerID, &x.GTIDDomainID)
-	if err != nil {
-		x.Err = err.Error()
-	}
-	return x
-}
-
-// queryMap returns the first row of q as column -> text (empty map when no
-// row).
-func queryMap(ctx context.Context, db *sql.DB, q string) (map[string]string, error) {
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	if !rows.Next() {
-		return out, rows.Err()
-	}
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, err
-	}
-	for i, col := range cols {
-		out[col] = string(vals[i])
-	}
-	return out, rows.Err()
+	out.IOState, out.IORunning, out.SQLRunning = x.IOState, x.IORunning, x.SQLRunning
+	out.LastIOErrno, out.LastIOError = x.LastIOErrno, x.LastIOError
+	out.LastSQLErrno, out.LastSQLError = x.LastSQLErrno, x.LastSQLError
+	out.SQLDelay = x.SQLDelay
+	out.GTIDBinlogPos, out.GTIDSlavePos, out.GTIDCurrentPos = x.GTIDBinlogPos, x.GTIDSlavePos, x.GTIDCurrentPos
+	out.AutoIncrementIncrement, out.AutoIncrementOffset = x.AutoIncrementIncrement, x.AutoIncrementOffset
+	out.ServerID, out.GTIDDomainID = x.ServerID, x.GTIDDomainID
+	return out
 }
 
 func (c *sqlCore) qualify(t string) string {
@@ -296,6 +266,7 @@ func (c *sqlCore) qualify(t string) string {
 	return c.cfg.Database + "." + t
 }
 
+// checksum runs CHECKSUM TABLE on both sides, keyed by schema.table.
 func (c *sqlCore) checksum(ctx context.Context, tables ...string) (Checksums, error) {
 	if len(tables) == 0 {
 		return Checksums{}, errors.New("checksum: no tables named")
@@ -306,150 +277,29 @@ func (c *sqlCore) checksum(ctx context.Context, tables ...string) (Checksums, er
 	}
 	var out Checksums
 	for _, s := range Sides {
-		db, err := c.admin(ctx, s)
+		sums, err := c.observer().Checksum(ctx, s, q)
 		if err != nil {
 			return out, err
 		}
-		rows, err := db.QueryContext(ctx, "CHECKSUM TABLE "+strings.Join(q, ", "))
-		if err != nil {
-			return out, fmt.Errorf("checksum on side %s: %w", s, err)
-		}
-		out[s] = map[string]int64{}
-		for rows.Next() {
-			var name string
-			var sum sql.NullInt64
-			if err := rows.Scan(&name, &sum); err != nil {
-				rows.Close()
-				return out, fmt.Errorf("checksum on side %s: %w", s, err)
-			}
-			if sum.Valid {
-				out[s][name] = sum.Int64
-			} else {
-				out[s][name] = -1
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return out, fmt.Errorf("checksum on side %s: %w", s, err)
-		}
+		out[s] = sums
 	}
 	return out, nil
 }
 
 // lag writes a heartbeat on side from and polls the other side for it.
 func (c *sqlCore) lag(ctx context.Context, from Side) (time.Duration, error) {
-	c.mu.Lock()
-	c.seq++
-	seq := c.seq
-	c.mu.Unlock()
-	to := from.Other()
-	wdb, err := c.admin(ctx, from)
-	if err != nil {
-		return 0, err
-	}
-	rdb, err := c.admin(ctx, to)
-	if err != nil {
-		return 0, err
-	}
-	// The heartbeat's seq only grows, so a stale row never passes for a new one.
-	var base int64
-	_ = wdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq),0) FROM "+heartbeatDB+".heartbeat WHERE origin=?", from.String()).Scan(&base)
-	seq += base
-	c.mu.Lock()
-	delayed := c.delay[to] > 0
-	c.mu.Unlock()
-	if delayed {
-		// MASTER_DELAY counts from the event's whole-second timestamp, so a
-		// write at a random moment shows delay minus a random fraction.
-		// Writing just after a second boundary measures the delay itself.
-		next := time.Now().Truncate(time.Second).Add(time.Second + 2*time.Millisecond)
-		if err := sleepCtx(ctx, time.Until(next)); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := wdb.ExecContext(ctx, "REPLACE INTO "+heartbeatDB+".heartbeat (origin, seq, ts) VALUES (?, ?, NOW(6))", from.String(), seq); err != nil {
-		return 0, fmt.Errorf("write heartbeat on side %s: %w", from, err)
-	}
-	start := time.Now()
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		deadline, _ = ctx.Deadline()
-	}
-	for {
-		var got int64
-		err := rdb.QueryRowContext(ctx, "SELECT seq FROM "+heartbeatDB+".heartbeat WHERE origin=?", from.String()).Scan(&got)
-		if err == nil && got >= seq {
-			return time.Since(start), nil
-		}
-		if ctx.Err() != nil {
-			return 0, fmt.Errorf("heartbeat %d from side %s not seen on side %s before %s", seq, from, to, deadline.Format(time.TimeOnly))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	return c.observer().Lag(ctx, from)
 }
 
 // waitConverged waits until each side has applied the other's own GTID
 // domain up to its binlog position and the checksums agree.
 func (c *sqlCore) waitConverged(ctx context.Context, tables []string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last string
-	for {
-		ok, why := c.convergedOnce(ctx, tables)
-		if ok {
-			return nil
-		}
-		last = why
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			st, _ := c.status(context.WithoutCancel(ctx))
-			return fmt.Errorf("pair not converged within %s: %s; status: %s", timeout, last, describe(st, nil))
-		}
+	conv, err := c.observer().WaitConverged(ctx, dbobserve.ConvergeOptions{Tables: tables, Bound: timeout, Applied: true})
+	if err == nil {
+		return nil
 	}
-}
-
-func (c *sqlCore) convergedOnce(ctx context.Context, tables []string) (bool, string) {
-	st, _ := c.status(ctx)
-	for _, s := range Sides {
-		me, other := st.Sides[s], st.Sides[s.Other()]
-		if !me.Reachable || !other.Reachable {
-			return false, fmt.Sprintf("side %s unreachable: %s%s", s, me.Err, other.Err)
-		}
-		want := gtidSeq(me.GTIDBinlogPos, me.GTIDDomainID)
-		if got := gtidSeq(other.GTIDCurrentPos, me.GTIDDomainID); got < want {
-			return false, fmt.Sprintf("side %s applied domain %d up to %d of %d", s.Other(), me.GTIDDomainID, got, want)
-		}
-	}
-	if len(tables) == 0 {
-		return true, ""
-	}
-	sums, err := c.checksum(ctx, tables...)
-	if err != nil {
-		return false, err.Error()
-	}
-	if !sums.Equal() {
-		return false, fmt.Sprintf("checksums differ: a=%v b=%v", sums[A], sums[B])
-	}
-	return true, ""
-}
-
-// gtidSeq returns the sequence number of domain in a GTID list such as
-// "1-1-5,2-2-7" (0 when absent).
-func gtidSeq(list string, domain int) uint64 {
-	for _, g := range strings.Split(list, ",") {
-		p := strings.Split(strings.TrimSpace(g), "-")
-		if len(p) != 3 {
-			continue
-		}
-		if d, _ := strconv.Atoi(p[0]); d == domain {
-			n, _ := strconv.ParseUint(p[2], 10, 64)
-			return n
-		}
-	}
-	return 0
+	st, _ := c.status(context.WithoutCancel(ctx))
+	return fmt.Errorf("pair not converged within %s: %s; status: %s", timeout, conv.Why, describe(st, nil))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

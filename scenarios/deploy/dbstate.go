@@ -3,9 +3,11 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/regify-verify/regify-verify/dbobserve"
 	"github.com/regify-verify/regify-verify/history"
 )
 
@@ -13,100 +15,38 @@ import (
 const dbRounds = 3
 
 // readDatabase judges nothing: it reads what the database invariants need
-// from the operator's pair — heartbeat lag both ways, replica status,
+// from the operator's pair through dbobserve — replica status,
 // auto-increment settings and table checksums (retried until equal within a
-// bound, since live traffic may be in flight). Problems become fields of the
-// state (an unreachable side, a failed sample), never an error.
+// bound, since live traffic may be in flight), then heartbeat lag both
+// ways. Problems become fields of the state (an unreachable side, a failed
+// sample), never an error.
 func readDatabase(ctx context.Context, d *Database, runID string, log *slog.Logger) (*history.DBState, []history.LagSample) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sides, err := openSides(d)
-	state := &history.DBState{}
+	dsns := [2]string{d.A, d.B}
+	text := func(s dbobserve.Side, what string, err error) string {
+		return plainDBError(s.String(), dsns[s], what, err)
+	}
+	obs, err := dbobserve.Open(d.A, d.B, dbobserve.WithErrorText(text), dbobserve.WithReadTimeout(10*time.Second),
+		dbobserve.WithHeartbeat(heartbeatTable(runID), 10*time.Millisecond), dbobserve.WithLogger(log))
 	if err != nil {
+		var se *dbobserve.SideError
+		if errors.As(err, &se) {
+			err = fmt.Errorf("parse DSN of master %s (%s): %w", se.Side, RedactDSN(dsns[se.Side]), se.Err)
+		}
+		state := &history.DBState{}
 		for i := range 2 {
 			state.Sides = append(state.Sides, history.DBSide{Name: sideName(i), Err: err.Error()})
 		}
 		return state, nil
 	}
-	defer func() {
-		for _, s := range sides {
-			_ = s.db.Close()
-		}
-	}()
-	var lags []history.LagSample
-	for _, s := range sides {
-		state.Sides = append(state.Sides, readSide(ctx, s))
+	defer obs.Close()
+	state, _ := obs.Final(ctx, dbobserve.FinalOptions{Converge: dbobserve.ConvergeOptions{
+		Tables: d.Tables, Bound: max(2*d.MaxLag, 5*time.Second), Poll: 250 * time.Millisecond, FailFast: true,
+	}})
+	if len(state.Sides) != 2 || !state.Sides[0].Reachable || !state.Sides[1].Reachable {
+		return state, nil
 	}
-	reachable := state.Sides[0].Reachable && state.Sides[1].Reachable
-	if reachable {
-		hb := &heartbeat{sides: sides, table: "`" + heartbeatTable(runID) + "`", wait: max(2*d.MaxLag, 2*time.Second), poll: 10 * time.Millisecond}
-		if err := hb.setup(ctx); err != nil {
-			lags = append(lags, history.LagSample{At: time.Now(), From: "a", Err: err.Error()})
-		} else {
-			for n := range dbRounds {
-				for from := range 2 {
-					if ctx.Err() != nil {
-						break
-					}
-					lags = append(lags, hb.sample(ctx, from, n))
-				}
-			}
-		}
-		// The table goes also on Ctrl-C: it is ours, not the operator's.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if err := hb.drop(dctx); err != nil {
-			log.Warn("heartbeat table left behind", "table", heartbeatTable(runID), "err", err)
-		}
-		cancel()
-	}
-	if len(d.Tables) > 0 && reachable {
-		start := time.Now()
-		bound := max(2*d.MaxLag, 5*time.Second)
-		for {
-			var sums [2]map[string]int64
-			var errs []error
-			for i, s := range sides {
-				cs, err := checksums(ctx, s, d.Tables)
-				if err != nil {
-					errs = append(errs, errors.New(plainDBError(s, "cannot checksum", err)))
-				}
-				sums[i] = cs
-			}
-			state.ConvergeWait = time.Since(start)
-			if err := errors.Join(errs...); err != nil {
-				for i := range 2 {
-					if sums[i] == nil {
-						state.Sides[i].Checksums = nil
-						state.Sides[i].Reachable = false
-						state.Sides[i].Err = err.Error()
-					}
-				}
-				break
-			}
-			state.Sides[0].Checksums, state.Sides[1].Checksums = sums[0], sums[1]
-			if equalSums(sums[0], sums[1]) {
-				state.Converged = true
-				break
-			}
-			if time.Since(start) > bound || !sleepCtx(ctx, 250*time.Millisecond) {
-				break
-			}
-		}
-	} else {
-		state.Converged = reachable
-	}
-	return state, lags
-}
-
-// sleepCtx waits d or until ctx ends; it reports whether d passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return state, measureLag(ctx, obs, d, runID, text, log)
 }

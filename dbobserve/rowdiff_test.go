@@ -1,10 +1,12 @@
-package mariadb
+package dbobserve
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 func TestDiffTable(t *testing.T) {
@@ -22,17 +24,17 @@ func TestDiffTable(t *testing.T) {
 		name  string
 		a, b  tableRows
 		limit int
-		want  []RowDiff
+		want  []history.RowDiff
 	}{
 		{"equal", rows(cols, []string{"1", "3", "x"}), rows(cols, []string{"1", "3", "x"}), 10, nil},
 		{"changed column", rows(cols, []string{"1", "3", "x"}), rows(cols, []string{"1", "2", "x"}), 10,
-			[]RowDiff{{Table: "t", Key: "id=1", Columns: []ColumnDiff{{Name: "gen", A: "3", B: "2"}}}}},
+			[]history.RowDiff{{Table: "t", Key: "id=1", Columns: []history.ColumnDiff{{Name: "gen", A: "3", B: "2"}}}}},
 		{"missing on either side", rows(cols, []string{"1", "3", "x"}, []string{"3", "1", "y"}), rows(cols, []string{"2", "1", "z"}, []string{"3", "1", "y"}), 10,
-			[]RowDiff{{Table: "t", Key: "id=1", Missing: "b"}, {Table: "t", Key: "id=2", Missing: "a"}}},
+			[]history.RowDiff{{Table: "t", Key: "id=1", Missing: "b"}, {Table: "t", Key: "id=2", Missing: "a"}}},
 		{"limit", rows(cols, []string{"1", "3", "x"}, []string{"2", "3", "x"}), rows(cols), 1,
-			[]RowDiff{{Table: "t", Key: "id=1", Missing: "b"}}},
+			[]history.RowDiff{{Table: "t", Key: "id=1", Missing: "b"}}},
 		{"long values are cut on a character boundary", rows(cols, []string{"1", "3", long}), rows(cols, []string{"1", "3", "x"}), 10,
-			[]RowDiff{{Table: "t", Key: "id=1", Columns: []ColumnDiff{{Name: "body", A: strings.Repeat("é", 40) + "… (200 bytes)", B: "x"}}}}},
+			[]history.RowDiff{{Table: "t", Key: "id=1", Columns: []history.ColumnDiff{{Name: "body", A: strings.Repeat("é", 40) + "… (200 bytes)", B: "x"}}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

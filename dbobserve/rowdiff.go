@@ -1,4 +1,4 @@
-package mariadb
+package dbobserve
 
 import (
 	"context"
@@ -6,45 +6,39 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/regify-verify/regify-verify/history"
 )
-
-// RowDiff is one row the two sides hold differently, named by its primary
-// key: the witness a person reads when checksums differ.
-type RowDiff struct {
-	Table string
-	Key   string // primary key columns and values, e.g. "id=17"
-	// Missing is the side without the row; empty when both hold it and
-	// Columns lists what differs.
-	Missing string
-	Columns []ColumnDiff
-}
-
-// ColumnDiff is one column of a row with each side's value.
-type ColumnDiff struct {
-	Name string
-	A, B string
-}
 
 // maxDiffRows bounds how many rows of one table DiffRows reads per side;
 // the provider's tables in a run hold a few thousand.
 const maxDiffRows = 200_000
 
-// DiffRows compares tables row by row (in primary key order) between dbs[A]
-// and dbs[B] and returns at most limit rows that differ, in table order.
-// Each table needs a primary key.
-func DiffRows(ctx context.Context, dbs [2]*sql.DB, tables []string, limit int) ([]RowDiff, error) {
-	var out []RowDiff
+// DiffRows compares tables row by row (in primary key order) between the
+// sides and returns at most limit rows that differ, in table order: the
+// witness a person reads when checksums differ. Each table needs a primary
+// key.
+func (o *Observer) DiffRows(ctx context.Context, tables []string, limit int) ([]history.RowDiff, error) {
+	var dbs [2]*sql.DB
+	for _, s := range Sides {
+		var err error
+		if dbs[s], err = o.DB(ctx, s); err != nil {
+			return nil, fmt.Errorf("compare rows: %w", err)
+		}
+	}
+	var out []history.RowDiff
 	for _, t := range tables {
 		if len(out) >= limit {
 			break
 		}
-		pk, err := primaryKey(ctx, dbs[A], t)
+		q := o.qualify(t)
+		pk, err := primaryKey(ctx, dbs[A], q)
 		if err != nil {
 			return out, err
 		}
 		var sides [2]tableRows
 		for _, s := range Sides {
-			sides[s], err = readRows(ctx, dbs[s], t, pk)
+			sides[s], err = readRows(ctx, dbs[s], q, pk)
 			if err != nil {
 				return out, fmt.Errorf("compare rows of %s on side %s: %w", t, s, err)
 			}
@@ -62,14 +56,13 @@ type tableRows struct {
 }
 
 func primaryKey(ctx context.Context, db *sql.DB, table string) ([]string, error) {
-	schema, name := "DATABASE()", "?"
-	args := []any{table}
-	if i := strings.IndexByte(table, '.'); i >= 0 {
-		schema = "?"
-		args = []any{table[:i], table[i+1:]}
+	schema, name := splitTable(table)
+	where, args := "TABLE_SCHEMA = DATABASE()", []any{name}
+	if schema != "" {
+		where, args = "TABLE_SCHEMA = ?", []any{schema, name}
 	}
-	rows, err := db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = "+schema+
-		" AND TABLE_NAME = "+name+" AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION", args...)
+	rows, err := db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "+where+
+		" AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the primary key of %s: %w", table, err)
 	}
@@ -89,16 +82,6 @@ func primaryKey(ctx context.Context, db *sql.DB, table string) ([]string, error)
 		return nil, fmt.Errorf("table %s has no primary key (or does not exist): rows cannot be matched across sides", table)
 	}
 	return pk, nil
-}
-
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
-func quoteTable(t string) string {
-	parts := strings.Split(t, ".")
-	for i, p := range parts {
-		parts[i] = quoteIdent(p)
-	}
-	return strings.Join(parts, ".")
 }
 
 func readRows(ctx context.Context, db *sql.DB, table string, pk []string) (tableRows, error) {
@@ -152,8 +135,8 @@ func readRows(ctx context.Context, db *sql.DB, table string, pk []string) (table
 
 // diffTable matches both sides' rows by primary key: first A's rows in
 // order (changed, or missing on B), then B's rows missing on A.
-func diffTable(table string, sides [2]tableRows, limit int) []RowDiff {
-	var out []RowDiff
+func diffTable(table string, sides [2]tableRows, limit int) []history.RowDiff {
+	var out []history.RowDiff
 	other := [2]map[string]int{{}, {}}
 	for s := range sides {
 		for i, k := range sides[s].keys {
@@ -166,10 +149,10 @@ func diffTable(table string, sides [2]tableRows, limit int) []RowDiff {
 		}
 		j, ok := other[B][k]
 		if !ok {
-			out = append(out, RowDiff{Table: table, Key: k, Missing: B.String()})
+			out = append(out, history.RowDiff{Table: table, Key: k, Missing: B.String()})
 			continue
 		}
-		var cols []ColumnDiff
+		var cols []history.ColumnDiff
 		for c, name := range sides[A].cols {
 			cb := slices.Index(sides[B].cols, name)
 			vb := "(no such column)"
@@ -177,11 +160,11 @@ func diffTable(table string, sides [2]tableRows, limit int) []RowDiff {
 				vb = sides[B].vals[j][cb]
 			}
 			if va := sides[A].vals[i][c]; va != vb {
-				cols = append(cols, ColumnDiff{Name: name, A: clipValue(va), B: clipValue(vb)})
+				cols = append(cols, history.ColumnDiff{Name: name, A: clipValue(va), B: clipValue(vb)})
 			}
 		}
 		if len(cols) > 0 {
-			out = append(out, RowDiff{Table: table, Key: k, Columns: cols})
+			out = append(out, history.RowDiff{Table: table, Key: k, Columns: cols})
 		}
 	}
 	for _, k := range sides[B].keys {
@@ -189,7 +172,7 @@ func diffTable(table string, sides [2]tableRows, limit int) []RowDiff {
 			return out
 		}
 		if _, ok := other[A][k]; !ok {
-			out = append(out, RowDiff{Table: table, Key: k, Missing: A.String()})
+			out = append(out, history.RowDiff{Table: table, Key: k, Missing: A.String()})
 		}
 	}
 	return out

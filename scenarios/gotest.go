@@ -14,7 +14,7 @@ import (
 // Run is the `go test` API: it runs one scenario in a fresh lab and reports
 // each invariant as a subtest, so a user's test file can say
 //
-//	scenarios.Run(t, scenarios.Config{Seed: 1}, scenarios.ProviderCrash)
+//	scenarios.Run(t, scenarios.Config{Seed: 1}, catalogue.ProviderCrash)
 //
 // For a negative control the subtests of the expected invariants pass when
 // those invariants failed: the checker caught the broken setup.

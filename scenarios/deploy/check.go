@@ -48,11 +48,6 @@ type Options struct {
 	OnScenario func(name string, done *reports.Scenario)
 }
 
-// NameReachability is the target mode's own invariant: every public name
-// answered at all. Without it an unreachable balancer would read as a row
-// of skipped invariants.
-const NameReachability = "reachability"
-
 // Check judges the deployment: a non-destructive scenario first (TLS and
 // redirect probes, load from many source IPs, database checks), then, with
 // AllowFaults, one scenario per fault hook. Problems of the deployment are
@@ -67,7 +62,7 @@ func Check(ctx context.Context, d *Deployment, opts Options) (*reports.Report, e
 		return nil, err
 	}
 	rep := &reports.Report{
-		Schema: reports.Schema, RunID: opts.RunID, Seed: opts.Seed, Mode: "target", Started: time.Now(),
+		Schema: reports.Schema, RunID: opts.RunID, Seed: opts.Seed, Mode: "target", Started: time.Now(), InvariantOrder: check.Names(),
 		Repro: reports.Repro{Command: opts.Command, Version: version(), GoVersion: goVersion(), ConfigHash: configHash(d)},
 	}
 	defer func() { rep.Ended = time.Now(); rep.Finish() }()
@@ -255,13 +250,7 @@ func checkBaseline(ctx context.Context, d *Deployment, opts Options, sc *reports
 		return ctx.Err()
 	}
 	h := finishHistory(rec, final)
-	invs := append(check.HTTP(*opts.Bounds), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
-	if d.Database != nil {
-		b := *opts.Bounds
-		invs = append(invs, check.ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace}, check.ReplicationConvergence{MaxWait: b.MaxConvergeWait},
-			check.AutoIncrement{}, check.ReplicationHealth{})
-	}
-	sc.Invariants = check.Run(h, invs)
+	sc.Invariants = check.Run(h, baselineInvariants(d, *opts.Bounds))
 	annotateTLS(sc, sites, d.TLS.MinValidity, time.Now())
 	annotateSpread(sc, h)
 	redactScenario(d, sc)

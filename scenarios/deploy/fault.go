@@ -13,7 +13,7 @@ import (
 
 // NameStopCondition is the invariant that reports a breach of the stop
 // condition during a fault.
-const NameStopCondition = "stop-condition"
+const NameStopCondition = check.NameStopCondition
 
 // monitorEvery is how often the stop condition is evaluated.
 const monitorEvery = 100 * time.Millisecond

@@ -33,6 +33,11 @@ type Report struct {
 	Incomplete bool       `json:"incomplete,omitempty"` // interrupted before every scenario ran
 	Repro      Repro      `json:"repro"`
 	Scenarios  []Scenario `json:"scenarios"`
+	// InvariantOrder is the order of the invariant columns (the registry's
+	// report order, check.Names); invariants it does not name follow in
+	// order of first appearance. Reports without it (older report.json
+	// files) list every invariant in order of first appearance.
+	InvariantOrder []string `json:"invariant_order,omitempty"`
 }
 
 // Repro is what a reader needs to run the same thing again.

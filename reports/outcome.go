@@ -7,16 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-// Canonical is the display order of the canonical invariant names.
-var canonical = [...]string{
-	"stickiness", "session-continuity", "redirect", "tls", "forwarded-headers",
-	"failover", "replication-lag", "replication-convergence", "no-lost-writes",
-	"auto-increment", "replication-health", "cookie-isolation", "clearing",
-}
-
-// CanonicalInvariants returns the canonical invariant names in report order.
-func CanonicalInvariants() []string { return slices.Clone(canonical[:]) }
-
 // outcome is how one invariant of one scenario reads in every output. It
 // folds in the negative-control rule of Scenario.judge so that the HTML, the
 // JUnit file and the console never disagree with the verdicts.
@@ -71,22 +61,23 @@ func invariantsOf(s *Scenario) []Invariant {
 	return out
 }
 
-// columns returns the invariant names used by any scenario: canonical names
-// first in canonical order, then any others in order of appearance.
+// columns returns the invariant names used by any scenario: those named by
+// r.InvariantOrder first in that order, then the others in order of first
+// appearance.
 func columns(r *Report) []string {
 	seen := map[string]bool{}
 	var extra []string
 	for i := range r.Scenarios {
 		for _, inv := range invariantsOf(&r.Scenarios[i]) {
-			if !seen[inv.Name] && !slices.Contains(canonical[:], inv.Name) {
+			if !seen[inv.Name] && !slices.Contains(r.InvariantOrder, inv.Name) {
 				extra = append(extra, inv.Name)
 			}
 			seen[inv.Name] = true
 		}
 	}
 	var cols []string
-	for _, name := range canonical {
-		if seen[name] {
+	for _, name := range r.InvariantOrder {
+		if seen[name] && !slices.Contains(cols, name) {
 			cols = append(cols, name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // Suite runs several scenarios one after another and gathers their results
@@ -33,7 +34,7 @@ type Suite struct {
 func (s Suite) Run(ctx context.Context) *reports.Report {
 	r := &reports.Report{
 		Schema: reports.Schema, RunID: s.Config.RunID, Seed: s.Config.Seed, Mode: s.mode(),
-		Started: time.Now(),
+		Started: time.Now(), InvariantOrder: check.Names(),
 		Repro: reports.Repro{
 			Command: s.Command, Version: Version(), GoVersion: runtime.Version(),
 			ConfigHash: s.ConfigHash,

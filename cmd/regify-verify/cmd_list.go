@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -40,11 +40,35 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "\nInvariants:")
-	for _, n := range reports.CanonicalInvariants() {
-		fmt.Fprintf(e.stdout, "  %s\n", n)
+	fmt.Fprintln(e.stdout)
+	tw = tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INVARIANT\tRUNS\tNEEDS\tNEGATIVE CONTROLS\tHOLDS WHEN")
+	for _, s := range check.Specs() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, runs(s), s.Needs, orDash(strings.Join(s.Negative, ", ")), s.Summary)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	return listFaults(e)
+}
+
+// runs says in which runs an invariant is judged: lab, target (check) or both.
+func runs(s check.Spec) string {
+	switch {
+	case s.Lab && s.Deployment != check.LabOnly:
+		return "lab, target"
+	case s.Lab:
+		return "lab"
+	default:
+		return "target"
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // listFaults prints the fault registry: each fault, its knobs with their

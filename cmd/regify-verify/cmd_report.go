@@ -11,6 +11,7 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/deploy"
 )
 
@@ -41,7 +42,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rep := &reports.Report{Mode: "lab", Started: time.Now()}
+	rep := &reports.Report{Mode: "lab", Started: time.Now(), InvariantOrder: check.Names()}
 	if oldErr == nil {
 		rep.RunID, rep.Seed, rep.Mode, rep.Repro, rep.Started = old.RunID, old.Seed, old.Mode, old.Repro, old.Started
 	} else if len(hs) > 0 {

@@ -29,23 +29,6 @@ type Invariant interface {
 // summarises the rest as "and N more".
 const MaxEvidence = 5
 
-// Canonical invariant names.
-const (
-	NameStickiness             = "stickiness"
-	NameSessionContinuity      = "session-continuity"
-	NameRedirect               = "redirect"
-	NameTLS                    = "tls"
-	NameForwardedHeaders       = "forwarded-headers"
-	NameFailover               = "failover"
-	NameReplicationLag         = "replication-lag"
-	NameReplicationConvergence = "replication-convergence"
-	NameNoLostWrites           = "no-lost-writes"
-	NameAutoIncrement          = "auto-increment"
-	NameReplicationHealth      = "replication-health"
-	NameCookieIsolation        = "cookie-isolation"
-	NameClearing               = "clearing"
-)
-
 // Bounds are the knobs of the whole invariant set; a scenario starts from
 // DefaultBounds and changes what it needs.
 type Bounds struct {
@@ -88,36 +71,6 @@ func DefaultBounds() Bounds {
 		LagGrace:          5 * time.Second,
 		MaxConvergeWait:   30 * time.Second,
 	}
-}
-
-// HTTP returns the invariants judged on requests alone.
-func HTTP(b Bounds) []Invariant {
-	return []Invariant{
-		Stickiness{Grace: b.Grace},
-		SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault},
-		Redirect{},
-		TLS{},
-		ForwardedHeaders{},
-		Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK},
-		CookieIsolation{},
-	}
-}
-
-// Database returns the invariants judged on the final database and clearing state.
-func Database(b Bounds) []Invariant {
-	return []Invariant{
-		ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace},
-		ReplicationConvergence{MaxWait: b.MaxConvergeWait},
-		NoLostWrites{Sides: b.WriteSides},
-		AutoIncrement{},
-		ReplicationHealth{Sides: b.ReplicaSides},
-		Clearing{},
-	}
-}
-
-// All returns every invariant, HTTP first.
-func All(b Bounds) []Invariant {
-	return append(HTTP(b), Database(b)...)
 }
 
 // Run judges h with every invariant, in order. The verdict's Name is always

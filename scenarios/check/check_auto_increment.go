@@ -7,6 +7,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameAutoIncrement is the canonical name of the auto-increment invariant.
+const NameAutoIncrement = "auto-increment"
+
+func init() {
+	register(Spec{
+		Name: NameAutoIncrement, Rank: 100, Lab: true, Deployment: FromHistory,
+		Summary:  "the masters' increment/offset cannot collide; no duplicate-key stop",
+		Needs:    NeedsDatabase,
+		Negative: []string{"neg-equal-auto-increment"},
+		New:      func(b Bounds) Invariant { return AutoIncrement{} },
+	})
+}
+
 // errDupKey is MariaDB's ER_DUP_ENTRY: a replicated insert collided with a
 // row the replica already had.
 const errDupKey = 1062

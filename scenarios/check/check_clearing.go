@@ -5,6 +5,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameClearing is the canonical name of the clearing invariant.
+const NameClearing = "clearing"
+
+func init() {
+	register(Spec{
+		Name: NameClearing, Rank: 130, Lab: true, Deployment: LabOnly,
+		Summary:  "every acknowledged message was cleared exactly once",
+		Needs:    NeedsDatabase | NeedsWrites,
+		Negative: []string{"neg-single-clearing"},
+		New:      func(b Bounds) Invariant { return Clearing{} },
+	})
+}
+
 // Clearing checks that every acknowledged message was cleared exactly once,
 // summed over the redundant clearing services: a cut clearing link must not
 // lose a transaction, and a retry must not clear it twice.

@@ -9,6 +9,18 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameCookieIsolation is the canonical name of the cookie-isolation invariant.
+const NameCookieIsolation = "cookie-isolation"
+
+func init() {
+	register(Spec{
+		Name: NameCookieIsolation, Rank: 120, Lab: true, Deployment: FromHistory,
+		Summary:  "no response ever carries another user's session (a stolen outdated token is refused)",
+		Negative: []string{"neg-old-tokens-valid"},
+		New:      func(b Bounds) Invariant { return CookieIsolation{} },
+	})
+}
+
 // CookieIsolation checks that no response ever carries another user's
 // session: the session that answered (X-Regify-User) is the requesting
 // user's, no session token is ever handed to two different users, and an

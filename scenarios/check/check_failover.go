@@ -10,6 +10,21 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameFailover is the canonical name of the failover invariant.
+const NameFailover = "failover"
+
+func init() {
+	register(Spec{
+		Name: NameFailover, Rank: 60, Lab: true, Deployment: FromHistory,
+		Summary:  "after a provider fault, requests succeed again within a bound, with a bounded number of failures; once every fault is recovered, every backend is back in service",
+		Needs:    NeedsFault,
+		Negative: []string{"neg-no-health-checks"},
+		New: func(b Bounds) Invariant {
+			return Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK}
+		},
+	})
+}
+
 // Failover checks the seed's full redundancy: after a provider fault, the
 // balancer moves traffic to the survivor within MaxRecovery, failing at most
 // Budget requests on the way. Recovery is the first success after the last

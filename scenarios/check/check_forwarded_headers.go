@@ -8,6 +8,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameForwardedHeaders is the canonical name of the forwarded-headers invariant.
+const NameForwardedHeaders = "forwarded-headers"
+
+func init() {
+	register(Spec{
+		Name: NameForwardedHeaders, Rank: 50, Lab: true, Deployment: FromHistory,
+		Summary:  "providers saw X-Forwarded-Proto: https and the real client IP (PROXY protocol in passthrough)",
+		Needs:    NeedsForwardedHeaders,
+		Negative: []string{"neg-no-forwarded-proto"},
+		New:      func(b Bounds) Invariant { return ForwardedHeaders{} },
+	})
+}
+
 // ForwardedHeaders checks what providers learn behind the balancer. With SSL
 // offloading they must see X-Forwarded-Proto: https and the client's address
 // as the last X-Forwarded-For hop (or Forwarded for=); in passthrough mode

@@ -7,6 +7,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameNoLostWrites is the canonical name of the no-lost-writes invariant.
+const NameNoLostWrites = "no-lost-writes"
+
+func init() {
+	register(Spec{
+		Name: NameNoLostWrites, Rank: 90, Lab: true, Deployment: FromSettings,
+		Summary:  "every acknowledged message is on both masters, exactly once",
+		Needs:    NeedsDatabase | NeedsWrites,
+		Negative: []string{"neg-stopped-replication"},
+		New:      func(b Bounds) Invariant { return NoLostWrites{Sides: b.WriteSides} },
+	})
+}
+
 // NoLostWrites checks that every acknowledged message (a send answered 200 or
 // 201) is on every database side exactly once: missing means a lost write,
 // more than once a duplicate from a retried or replayed write.

@@ -9,6 +9,18 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameRedirect is the canonical name of the redirect invariant.
+const NameRedirect = "redirect"
+
+func init() {
+	register(Spec{
+		Name: NameRedirect, Rank: 30, Lab: true, Deployment: FromHistory,
+		Summary:  "every http URL answers 301/302/307/308 to https with the same host, path and query, never content, no loops",
+		Negative: []string{"neg-no-redirect", "neg-redirect-drops-query", "neg-redirect-wrong-host"},
+		New:      func(b Bounds) Invariant { return Redirect{} },
+	})
+}
+
 // Redirect checks the seed's rule "forward all http:// to https://": every
 // redirect probe (a plain-http request) answers 301, 302, 307 or 308 with a
 // Location on https, the same host (the port may be the name's https port),

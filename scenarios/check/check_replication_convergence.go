@@ -10,6 +10,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameReplicationConvergence is the canonical name of the replication-convergence invariant.
+const NameReplicationConvergence = "replication-convergence"
+
+func init() {
+	register(Spec{
+		Name: NameReplicationConvergence, Rank: 80, Lab: true, Deployment: FromHistory,
+		Summary:  "after the last fault both masters hold the same rows (checksums); when they do not, the evidence names the first rows that differ",
+		Needs:    NeedsDatabase,
+		Negative: []string{"conflicting-writes"},
+		New:      func(b Bounds) Invariant { return ReplicationConvergence{MaxWait: b.MaxConvergeWait} },
+	})
+}
+
 // ReplicationConvergence checks that after the last fault healed both
 // masters hold the same rows: equal CHECKSUM TABLE per table, reached within
 // MaxWait. Slave status alone misses a conflicting update applied crosswise;

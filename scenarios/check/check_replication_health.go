@@ -7,6 +7,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameReplicationHealth is the canonical name of the replication-health invariant.
+const NameReplicationHealth = "replication-health"
+
+func init() {
+	register(Spec{
+		Name: NameReplicationHealth, Rank: 110, Lab: true, Deployment: FromHistory,
+		Summary:  "both replica threads run at the end, without error",
+		Needs:    NeedsDatabase,
+		Negative: []string{"neg-stopped-replication", "conflicting-writes"},
+		New:      func(b Bounds) Invariant { return ReplicationHealth{Sides: b.ReplicaSides} },
+	})
+}
+
 // ReplicationHealth checks that at the end both replica threads (IO and SQL)
 // run without error on every master. With one-way replication only the
 // replica must: the named Sides, or else any one side.

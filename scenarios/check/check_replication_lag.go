@@ -7,6 +7,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameReplicationLag is the canonical name of the replication-lag invariant.
+const NameReplicationLag = "replication-lag"
+
+func init() {
+	register(Spec{
+		Name: NameReplicationLag, Rank: 70, Lab: true, Deployment: FromSettings,
+		Summary:  "heartbeat lag stays under a bound outside database fault windows",
+		Needs:    NeedsDatabase,
+		Negative: []string{"neg-replication-lag"},
+		New:      func(b Bounds) Invariant { return ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace} },
+	})
+}
+
 // ReplicationLag checks that heartbeat lag between the masters stays under
 // Max outside database fault windows (each extended by Grace); a heartbeat
 // that never arrived outside a window fails too.

@@ -10,6 +10,20 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameSessionContinuity is the canonical name of the session-continuity invariant.
+const NameSessionContinuity = "session-continuity"
+
+func init() {
+	register(Spec{
+		Name: NameSessionContinuity, Rank: 20, Lab: true, Deployment: FromHistory,
+		Summary:  "a user presenting its newest token is never logged out outside an allowed failover; every authenticated response rotates the cookie",
+		Negative: []string{"neg-non-rotating-cookie", "neg-session-loss-round-robin"},
+		New: func(b Bounds) Invariant {
+			return SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault}
+		},
+	})
+}
+
 // SessionContinuity checks that a user who always presents its newest token
 // is never logged out. regify rotates the session cookie on every response,
 // so a 401 on the newest token means the session was lost (another provider

@@ -7,6 +7,19 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameStickiness is the canonical name of the stickiness invariant.
+const NameStickiness = "stickiness"
+
+func init() {
+	register(Spec{
+		Name: NameStickiness, Rank: 10, Lab: true, Deployment: Annotated,
+		Summary:  "each source IP's requests reach one provider while it is healthy (a re-pin only after a fault of that provider, no flapping back)",
+		Needs:    NeedsBackendIdentity,
+		Negative: []string{"neg-round-robin", "neg-cookie-persistence", "neg-session-loss-round-robin"},
+		New:      func(b Bounds) Invariant { return Stickiness{Grace: b.Grace} },
+	})
+}
+
 // Stickiness checks the seed's session persistence by source IP: per source
 // IP and tenant, consecutive successful responses come from one provider. A
 // client may move only when its provider is faulted (a provider fault on it

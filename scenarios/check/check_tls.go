@@ -10,6 +10,18 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameTLS is the canonical name of the tls invariant.
+const NameTLS = "tls"
+
+func init() {
+	register(Spec{
+		Name: NameTLS, Rank: 40, Lab: true, Deployment: Annotated,
+		Summary:  "each name gets its own valid certificate by SNI and per public IP, TLS ≥ 1.2",
+		Negative: []string{"neg-wrong-certificate"},
+		New:      func(b Bounds) Invariant { return TLS{} },
+	})
+}
+
 // TLS checks that each public name gets its own valid certificate: every TLS
 // probe verified, negotiated TLS 1.2 or newer, and the certificate names the
 // expected host; every public IP was probed both with SNI and without

@@ -45,11 +45,6 @@ type Options struct {
 	OnScenario func(name string, done *reports.Scenario)
 }
 
-// NameReachability is the target mode's own invariant: every public name
-// answered at all. Without it an unreachable balancer would read as a row
-// of skipped invariants.
-const NameReachability = "reachability"
-
 // Check judges the deployment: a non-destructive scenario first (TLS and
 // redirect probes, load from many source IPs, database checks), then, with
 // AllowFaults, one scenario per fault hook. Each runs through the engine
@@ -91,7 +86,7 @@ func Scenarios(d *Deployment, opts Options) []scenarios.Spec {
 			Name:        d.Name,
 			Description: "non-destructive checks of " + d.Name + ": TLS and redirect per name, load from " + fmt.Sprint(opts.Users) + " source IPs, database",
 			Duration:    opts.Duration,
-			Checks:      invariants(d, *opts.Bounds),
+			Checks:      baselineInvariants(d, *opts.Bounds),
 		}
 	}}
 	if !opts.AllowFaults {
@@ -107,23 +102,11 @@ func Scenarios(d *Deployment, opts Options) []scenarios.Spec {
 					Label: h.Name, InjectCmd: h.Inject, RecoverCmd: h.Recover, Provider: h.Provider, Timeout: h.Timeout,
 					Redact: func(s string) string { return redactText(d, s) },
 				}}},
-				Checks: invariants(d, *opts.Bounds),
+				Checks: baselineInvariants(d, *opts.Bounds),
 			}
 		})
 	}
 	return specs
-}
-
-// invariants judge a deployment: those of the HTTP side, reachability and
-// the read-back of written messages, and with a database section the
-// replication invariants.
-func invariants(d *Deployment, b check.Bounds) []check.Invariant {
-	invs := append(check.HTTP(b), Reachability{}, NoLostWrites{Writes: d.Session.Writes})
-	if d.Database != nil {
-		invs = append(invs, check.ReplicationLag{Max: b.MaxLag, Grace: b.LagGrace}, check.ReplicationConvergence{MaxWait: b.MaxConvergeWait},
-			check.AutoIncrement{}, check.ReplicationHealth{})
-	}
-	return invs
 }
 
 // complete fills in defaults and the file's load profile.

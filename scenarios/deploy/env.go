@@ -8,13 +8,14 @@ import (
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // NameStopCondition is the invariant that reports a breach of the stop
-// condition during a fault.
-const NameStopCondition = "stop-condition"
+// condition during a fault (check.NameStopCondition).
+const NameStopCondition = check.NameStopCondition
 
 // env is an operator's deployment as the engine's Environment: the
 // balancer, providers and database pair of the deployment file. The engine

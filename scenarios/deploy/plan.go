@@ -3,11 +3,15 @@ package deploy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // Step is one thing Check would do, for --dry-run.
 type Step struct {
-	// Phase groups steps: tls, redirect, load, database, fault.
+	// Phase groups steps: tls, redirect, load, database, fault. The probe
+	// phases are named after the invariant they feed (check.NameTLS,
+	// check.NameRedirect).
 	Phase string
 	// What says what the step does, in the seed's words, without secrets.
 	What string
@@ -39,14 +43,14 @@ func Plan(d *Deployment) []Step {
 		if dom.Address.IsValid() {
 			at = "at public IP " + dom.Address.String()
 		}
-		add("tls", "%s %s: handshake with and without SNI, verify the chain against %s, names, expiry (≥ %d days left), TLS ≥ 1.2, a handshake offering only TLS 1.0/1.1 must be refused, HSTS", dom.HTTPS, at, ca, int(d.TLS.MinValidity.Hours()/24))
+		add(check.NameTLS, "%s %s: handshake with and without SNI, verify the chain against %s, names, expiry (≥ %d days left), TLS ≥ 1.2, a handshake offering only TLS 1.0/1.1 must be refused, HSTS", dom.HTTPS, at, ca, int(d.TLS.MinValidity.Hours()/24))
 	}
 	for _, dom := range d.Domains {
 		if dom.HTTP == "" {
-			add("redirect", "%s: no http URL given, the http→https redirect is not probed", dom.Name)
+			add(check.NameRedirect, "%s: no http URL given, the http→https redirect is not probed", dom.Name)
 			continue
 		}
-		add("redirect", "%s: GET / and two paths with queries, expect a redirect to the same host, path and query on https, never content", dom.HTTP)
+		add(check.NameRedirect, "%s: GET / and two paths with queries, expect a redirect to the same host, path and query on https, never content", dom.HTTP)
 	}
 	ips := d.Clients.SourceIPs[:d.Load.Users]
 	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, log in at %s (test password: ***), probe the session at %s, rotating cookies, %s names the provider",

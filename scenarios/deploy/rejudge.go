@@ -45,7 +45,7 @@ func Rejudge(h *history.History, orig reports.Scenario) (reports.Scenario, error
 			continue
 		}
 		v := check.Run(h, []check.Invariant{inv})[0]
-		if annotated[o.Name] {
+		if annotated(o.Name) {
 			v = withAnnotations(v, o)
 		}
 		invs = append(invs, v)
@@ -66,14 +66,15 @@ func Rejudge(h *history.History, orig reports.Scenario) (reports.Scenario, error
 // targetInvariants are the invariants target mode judges from its history
 // alone, with the bounds it uses (see Check).
 func targetInvariants() []check.Invariant {
-	b := check.DefaultBounds()
-	return append(check.HTTP(b), Reachability{},
-		check.ReplicationConvergence{MaxWait: b.MaxConvergeWait}, check.AutoIncrement{}, check.ReplicationHealth{})
+	return check.Select(check.DefaultBounds(), func(s check.Spec) bool { return s.Deployment.Rejudged() })
 }
 
-// annotated are the invariants target mode annotates with probes that the
-// history does not record.
-var annotated = map[string]bool{check.NameTLS: true, check.NameStickiness: true}
+// annotated reports whether target mode annotates the invariant with probes
+// that the history does not record.
+func annotated(name string) bool {
+	s, ok := check.Lookup(name)
+	return ok && s.Deployment == check.Annotated
+}
 
 // carriedOverNote marks an invariant taken over from the original report.
 const carriedOverNote = "carried over from the original run: it was judged from settings or probes the history does not record"

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
@@ -44,7 +45,7 @@ func probeSite(ctx context.Context, cfg load.Config, dom Domain, src netip.Addr)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		info.Err = plainReason(err.Error())
+		info.Err = check.PlainReason(err.Error())
 		return info
 	}
 	defer resp.Body.Close()

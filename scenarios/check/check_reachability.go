@@ -1,4 +1,4 @@
-package deploy
+package check
 
 import (
 	"fmt"
@@ -8,13 +8,26 @@ import (
 	"github.com/regify-verify/regify-verify/reports"
 )
 
+// NameReachability is the canonical name of the reachability invariant,
+// target mode's own: without it an unreachable balancer would read as a row
+// of skipped invariants.
+const NameReachability = "reachability"
+
+func init() {
+	register(Spec{
+		Name: NameReachability, Rank: 140, Deployment: FromHistory,
+		Summary: "every public name answers at all, on https and (when given) on http, and users get a session",
+		New:     func(Bounds) Invariant { return Reachability{} },
+	})
+}
+
 // Reachability checks that every public name answered at all, on https and
 // (when given) on http. An unreachable balancer or a certificate that does
 // not verify would otherwise read as a row of skipped invariants; this one
 // fails and says why in plain words.
 type Reachability struct{}
 
-// Name implements check.Invariant.
+// Name implements Invariant.
 func (Reachability) Name() string { return NameReachability }
 
 type reach struct {
@@ -26,7 +39,7 @@ type reach struct {
 	loginStatus      int
 }
 
-// Check implements check.Invariant.
+// Check implements Invariant.
 func (Reachability) Check(h *history.History) reports.Invariant {
 	per := map[string]*reach{}
 	key := func(tenant, scheme string) string { return scheme + "://" + tenant }
@@ -76,7 +89,7 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 			case c.tried == 0:
 				// Not asked in this scenario (fault scenarios skip the probes).
 			case c.answered == 0:
-				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s did not answer any of %d requests: %s", scheme, d.Name, c.tried, plainReason(c.firstErr)))
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s did not answer any of %d requests: %s", scheme, d.Name, c.tried, PlainReason(c.firstErr)))
 			case c.logins > 0 && c.loggedIn == 0 && c.loginStatus > 0:
 				// It answers, but no user got a session: the invariants that
 				// need one would all be skipped.

@@ -1,10 +1,10 @@
-package deploy
+package check
 
 import "strings"
 
-// plainReason turns a transport error into a sentence an operator can act
+// PlainReason turns a transport error into a sentence an operator can act
 // on, keeping the original text after it.
-func plainReason(err string) string {
+func PlainReason(err string) string {
 	var why string
 	switch {
 	case err == "":

@@ -103,7 +103,7 @@ type invView struct {
 type measureView struct{ Name, Value, Key string }
 
 type faultView struct {
-	Name, Target, Window string
+	Name, Target, Window, Effect string
 }
 
 var nonID = regexp.MustCompile(`[^a-z0-9]+`)
@@ -141,6 +141,9 @@ func newPage(r *Report) page {
 		if s.Error != "" {
 			p.Findings = append(p.Findings, finding{Scenario: s.Name, Invariant: "could not be judged", Anchor: sid, Summary: firstLine(s.Error)})
 		}
+		for _, why := range s.NotJudged {
+			p.Findings = append(p.Findings, finding{Scenario: s.Name, Invariant: "not judged", Anchor: sid, Summary: clean(why)})
+		}
 		for _, inv := range invariantsOf(s) {
 			o := outcomeOf(s, &inv)
 			counts[o.Class]++
@@ -164,7 +167,7 @@ func newPage(r *Report) page {
 			sv.Measures = append(sv.Measures, measureView{Name: measureName(k), Value: measureValue(k, s.Measures[k]), Key: k})
 		}
 		for _, f := range s.Faults {
-			sv.Faults = append(sv.Faults, faultView{Name: f.Name, Target: f.Target, Window: faultWindow(s, f)})
+			sv.Faults = append(sv.Faults, faultView{Name: f.Name, Target: f.Target, Window: faultWindow(s, f), Effect: clean(f.Effect)})
 		}
 		if s.Topology != nil {
 			sv.Topology = topologySVG(s.Topology, sid+"-topo")

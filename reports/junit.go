@@ -119,6 +119,13 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			})
 			suite.Errors++
 		}
+		if len(s.NotJudged) > 0 {
+			suite.Cases = append(suite.Cases, junitCase{
+				Name: "scenario incomplete: not judged", Classname: name, Time: "0",
+				Error: newProblem(clean(firstLine(s.NotJudged[0])), string(Incomplete), cleanText(strings.Join(s.NotJudged, "\n"))),
+			})
+			suite.Errors++
+		}
 		for _, inv := range invariantsOf(s) {
 			o := outcomeOf(s, &inv)
 			c := junitCase{Name: clean(inv.Name), Classname: name, Time: "0"}

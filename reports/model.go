@@ -19,6 +19,10 @@ const (
 	Skip Verdict = "skip"
 	// Error means the scenario could not be judged (the lab failed to start).
 	Error Verdict = "error"
+	// Incomplete means the scenario ran but what it exists to prove was not
+	// exercised or not judged: a fault that did not take effect, an
+	// invariant it requires that was skipped. Never a pass.
+	Incomplete Verdict = "incomplete"
 )
 
 // Report is the result of one run of one or more scenarios.
@@ -57,6 +61,10 @@ type Scenario struct {
 	Started     time.Time     `json:"started"`
 	Ended       time.Time     `json:"ended"`
 	Error       string        `json:"error,omitempty"` // why it could not be judged
+	// NotJudged says why the scenario is incomplete: each entry names a
+	// fault that did not take effect or a required invariant that was
+	// skipped, and what to do about it.
+	NotJudged []string `json:"not_judged,omitempty"`
 	Invariants  []Invariant   `json:"invariants"`
 	Topology    *Topology     `json:"topology,omitempty"`
 	Faults      []FaultWindow `json:"faults,omitempty"`
@@ -83,6 +91,9 @@ type FaultWindow struct {
 	Target    string    `json:"target,omitempty"`
 	Injected  time.Time `json:"injected"`
 	Recovered time.Time `json:"recovered,omitempty"`
+	// Effect says whether and how the fault was seen to take effect
+	// (empty when it declares no effect to check).
+	Effect string `json:"effect,omitempty"`
 }
 
 // Timeline is the run over time, in fixed buckets from Scenario.Started.
@@ -158,6 +169,12 @@ func (r *Report) Finish() {
 				r.Verdict = s.Verdict
 			}
 			all = false
+		case Incomplete:
+			// A definite failure or error says more than a gap.
+			if r.Verdict == Pass || r.Verdict == Skip {
+				r.Verdict = Incomplete
+			}
+			all = false
 		case Pass:
 			all = false
 		}
@@ -183,10 +200,21 @@ func (s *Scenario) judge() Verdict {
 		}
 		for _, name := range s.Expect {
 			if !failed[name] {
+				if len(s.NotJudged) > 0 {
+					return Incomplete // the breakage may never have been exercised
+				}
 				return Fail
 			}
 		}
-		return Pass
+		return Pass // the broken setup was caught: that is what it is for
+	}
+	if len(s.NotJudged) > 0 {
+		for _, inv := range s.Invariants {
+			if inv.Verdict == Fail {
+				return Fail
+			}
+		}
+		return Incomplete
 	}
 	v := Skip
 	for _, inv := range s.Invariants {

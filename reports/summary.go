@@ -47,6 +47,9 @@ func failedList(s *Scenario) string {
 	if s.Error != "" {
 		parts = append(parts, "could not be judged: "+firstLine(s.Error))
 	}
+	for _, why := range s.NotJudged {
+		parts = append(parts, "not judged: "+firstLine(why))
+	}
 	for _, inv := range invariantsOf(s) {
 		o := outcomeOf(s, &inv)
 		switch {
@@ -70,7 +73,7 @@ func scenarioCounts(r *Report) string {
 		n[s.Verdict]++
 	}
 	parts := []string{fmt.Sprintf("%d scenarios", len(r.Scenarios))}
-	for _, v := range []Verdict{Pass, Fail, Error, Skip} {
+	for _, v := range []Verdict{Pass, Fail, Error, Incomplete, Skip} {
 		if n[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[v], v))
 		}
@@ -88,6 +91,8 @@ func verdictBadge(v Verdict) string {
 		return "⏭️ SKIP"
 	case Error:
 		return "⚠️ ERROR"
+	case Incomplete:
+		return "⚠️ INCOMPLETE"
 	}
 	return strings.ToUpper(string(v))
 }

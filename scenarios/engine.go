@@ -110,6 +110,9 @@ type run struct {
 	lag     []history.LagSample
 	measure map[string]float64
 	res     Result
+
+	mu       sync.Mutex
+	injected []faults.Injected // every fault the schedule or drill injected
 }
 
 // newRun settles the scenario's load from the run's overrides, the
@@ -243,7 +246,11 @@ func (r *run) drive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in := faults.Injector{Env: r.env.Faults(), Rec: r.rec, Log: r.log}
+	in := faults.Injector{Env: r.env.Faults(), Rec: r.rec, Log: r.log, OnInject: func(i faults.Injected) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.injected = append(r.injected, i)
+	}}
 	var drill *DrillEnv
 	if r.sc.Drill != nil {
 		lab, err := r.lab("drill")
@@ -320,13 +327,21 @@ func (r *run) settle(ctx context.Context) error {
 	return nil
 }
 
-// judge runs the scenario's invariants on the history.
+// judge runs the scenario's invariants on the history, then earns the
+// verdict: every fault must have taken effect and every invariant the
+// scenario exists for must have been judged, else it is not judged.
 func (r *run) judge() {
 	h := r.res.History
-	r.res.Report.Invariants = check.Run(h, r.sc.invariants())
-	r.res.Report.Timeline = check.Timeline(h, TimelineBucket(r.dur))
-	r.res.Report.Faults = check.FaultWindows(h)
-	r.res.Report.Measures = h.Final.Measures
+	rep := &r.res.Report
+	rep.Invariants = check.Run(h, r.sc.invariants())
+	rep.Timeline = check.Timeline(h, TimelineBucket(r.dur))
+	rep.Faults = check.FaultWindows(h)
+	rep.Measures = h.Final.Measures
+	r.mu.Lock()
+	injected := slices.Clone(r.injected)
+	r.mu.Unlock()
+	rep.NotJudged = append(rep.NotJudged, faultsBit(h, injected, rep.Faults)...)
+	rep.NotJudged = append(rep.NotJudged, requiredJudged(r.sc.Requires, rep.Invariants)...)
 }
 
 // flushEvery flushes the recorder's stream until the returned func is called.

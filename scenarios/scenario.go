@@ -37,6 +37,11 @@ type Scenario struct {
 	// given instead of Invariants and Bounds (deployment runs build them
 	// from the deployment file).
 	Checks []check.Invariant
+	// Requires names the invariants the scenario exists for: when one of
+	// them is skipped the scenario is incomplete (not judged), never a pass.
+	// (A negative control is judged by ExpectFail: one that did not fail
+	// reads FAIL, or INCOMPLETE when a fault did not take effect.)
+	Requires []string
 	// Negative marks a negative control: ExpectFail must fail.
 	Negative   bool
 	ExpectFail []string

@@ -122,6 +122,8 @@ func finishReport(e *env, rep *reports.Report, out string) error {
 		return failedError{"an invariant failed; see the report"}
 	case rep.Verdict == reports.Error:
 		return errors.New("a scenario could not be judged; see the report")
+	case rep.Verdict == reports.Incomplete:
+		return errors.New("incomplete: " + notJudged(rep))
 	case rep.Verdict == reports.Skip:
 		return errors.New("every invariant was skipped: nothing could be judged; see the report for what was missing")
 	}
@@ -198,4 +200,26 @@ func isTerminal(w any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// notJudged names the first reason a scenario of rep was not judged, and
+// how many more there are.
+func notJudged(rep *reports.Report) string {
+	var first string
+	n := 0
+	for _, s := range rep.Scenarios {
+		for _, why := range s.NotJudged {
+			if n == 0 {
+				first = s.Name + ": " + why
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return "a scenario was not judged; see the report"
+	case 1:
+		return first
+	}
+	return fmt.Sprintf("%s (and %d more; see the report)", first, n-1)
 }

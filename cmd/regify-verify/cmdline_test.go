@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"testing"
 
+	"github.com/regify-verify/regify-verify/reports"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -25,4 +28,19 @@ func TestCommandLine(t *testing.T) {
 			assert.Equal(t, tc.want, commandLine(tc.argv, 7, nil))
 		})
 	}
+}
+
+// TestIncompleteRunExitsTwo: a run whose scenario was not judged (a fault
+// that did not take effect) exits 2 and names the fault.
+func TestIncompleteRunExitsTwo(t *testing.T) {
+	var out, errOut bytes.Buffer
+	e := &env{stdout: &out, stderr: &errOut, log: slog.New(slog.DiscardHandler)}
+	rep := &reports.Report{RunID: "r1", Scenarios: []reports.Scenario{{
+		Name: "provider-hang", Invariants: []reports.Invariant{{Name: "failover", Verdict: reports.Pass}},
+		NotJudged: []string{"fault provider-hang on p1 did not take effect: none of the 5 clients on p1 was disrupted or moved"},
+	}}}
+	rep.Finish()
+	err := finishReport(e, rep, t.TempDir())
+	assert.Equal(t, exitInvalid, exitCode(&errOut, "run", err))
+	assert.Contains(t, errOut.String(), "incomplete: provider-hang: fault provider-hang on p1 did not take effect")
 }

@@ -67,6 +67,12 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 		if s.Negative {
 			require.NotEmpty(t, s.ExpectFail, "negative control %s expects nothing to fail", s.Name)
 		}
+		for _, inv := range s.Requires {
+			assert.True(t, canonical[inv], "%s requires unknown invariant %s", s.Name, inv)
+		}
+		if !s.Negative && len(s.Faults)+btoi(s.Drill != nil) > 0 {
+			assert.NotEmpty(t, s.Requires, "scenario %s injects faults but names no invariant it exists for", s.Name)
+		}
 		for _, inv := range s.ExpectFail {
 			assert.True(t, canonical[inv], "%s expects unknown invariant %s", s.Name, inv)
 			controlled[inv] = true
@@ -97,4 +103,11 @@ func TestCatalogueOrder(t *testing.T) {
 	}
 	kept := slices.DeleteFunc(slices.Clone(got), func(n string) bool { return !slices.Contains(want, n) })
 	assert.Equal(t, want, kept)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -13,6 +14,7 @@ func DatabaseCrash() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "database-crash",
 		Description:   "MariaDB master A is killed (SIGKILL) under load and restarted; it must rejoin replication, converge and lose no acknowledged write.",
+		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
 		Duration:      9 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -14,6 +15,7 @@ func DatabasePause() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "database-pause",
 		Description:   "MariaDB master A freezes (SIGSTOP) under load and thaws; provider 1 must be taken out while its database hangs, and the pair must converge with no lost write.",
+		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
 		Duration:      9 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -15,6 +16,7 @@ func DatabaseRestart() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "database-restart",
 		Description:   "MariaDB master A is shut down cleanly under load and started again; replication must resume both ways from where it stopped, with no lost write.",
+		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
 		Duration:      9 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,

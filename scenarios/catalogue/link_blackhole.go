@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -14,6 +15,7 @@ func LinkBlackhole() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "link-blackhole",
 		Description: "The balancer's requests to provider 1 vanish on the wire (one way; connections stay open, nothing is reset); health checks must time out and move its clients.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkBlackhole{Provider: "p1", Direction: "request"}}},

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -12,6 +13,7 @@ func LinkCut() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "link-cut",
 		Description: "The network between the balancer and provider 1 is cut and restored; provider 1 keeps running.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkCut{Provider: "p1"}}},

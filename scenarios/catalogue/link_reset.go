@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -12,6 +13,7 @@ func LinkReset() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "link-reset",
 		Description: "Every connection between the balancer and provider 1 is reset; passive checks must mark it down.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkReset{Provider: "p1"}}},

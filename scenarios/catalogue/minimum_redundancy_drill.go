@@ -21,6 +21,7 @@ func MinimumRedundancyDrill() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "minimum-redundancy-drill",
 		Description:   "Master provider 1 (master A) with slave provider 2 (master B replicating one way). Provider 1 and its database die; after 1 s the operator switches to the slave. Measures RTO and RPO.",
+		Requires:      []string{check.NameFailover, check.NameNoLostWrites},
 		NeedsDatabase: true,
 		Duration:      8 * time.Second,
 		Lab:           func(o *harness.Options) { o.DB.OneWay = true },

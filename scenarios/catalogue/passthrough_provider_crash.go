@@ -5,6 +5,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -13,6 +14,7 @@ func PassthroughProviderCrash() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "passthrough-provider-crash",
 		Description: "TLS passthrough; provider 1 crashes and comes back.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Lab:         func(o *harness.Options) { o.Mode = harness.ModePassthrough },
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -13,6 +14,7 @@ func ProviderCrash() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "provider-crash",
 		Description: "Provider 1 loses power under load (listeners and live connections gone) and comes back; traffic fails over to provider 2.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderCrash{Provider: "p1"}}},

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -12,6 +13,7 @@ func ProviderDatabaseCut() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "provider-database-cut",
 		Description:   "Provider 1 loses its database connection; its health check must fail and its clients move to provider 2.",
+		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
 		Duration:      8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -13,6 +14,7 @@ func ProviderHang() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "provider-hang",
 		Description: "Provider 1 accepts connections but never answers; health checks must time out and move its clients.",
+		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:    8 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderHang{Provider: "p1"}}},

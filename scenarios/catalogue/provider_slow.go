@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -13,6 +14,7 @@ func ProviderSlow() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "provider-slow",
 		Description: "Provider 1 answers 80 ms late; slow is not down: no request fails, no client is re-pinned.",
+		Requires:    []string{check.NameStickiness, check.NameResponsiveness},
 		Duration:    7 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderSlow{Provider: "p1", Latency: 80 * time.Millisecond}}},

@@ -14,6 +14,7 @@ func ReplicationLag() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "replication-lag",
 		Description:   "Master B applies master A's writes 2 s late for a while (a slow WAN); lag must be measured inside the window and be back under the bound after it.",
+		Requires:      []string{check.NameReplicationLag, check.NameReplicationConvergence},
 		NeedsDatabase: true,
 		Duration:      9 * time.Second,
 		Bounds:        func(b *check.Bounds) { b.LagGrace = 2500 * time.Millisecond },

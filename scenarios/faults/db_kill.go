@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // DBKill sends SIGKILL to one master; Recover starts it again, and it must
@@ -42,6 +44,11 @@ func providerOf(side string) string {
 		return "p2"
 	}
 	return "p1"
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f DBKill) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, providerOf(f.Side))
 }
 
 func init() {

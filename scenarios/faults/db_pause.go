@@ -1,6 +1,10 @@
 package faults
 
-import "context"
+import (
+	"context"
+
+	"github.com/regify-verify/regify-verify/history"
+)
 
 // DBPause freezes one master (SIGSTOP of its container): connections stay
 // open and nothing answers, the hardest database failure to detect.
@@ -20,6 +24,11 @@ func (f DBPause) Inject(ctx context.Context, env Env) error {
 
 func (f DBPause) Recover(ctx context.Context, env Env) error {
 	return withDB(env, "unpause database "+f.Side, func(db DB) error { return db.Unpause(ctx, f.Side) })
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f DBPause) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, providerOf(f.Side))
 }
 
 func init() {

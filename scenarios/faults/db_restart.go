@@ -1,6 +1,10 @@
 package faults
 
-import "context"
+import (
+	"context"
+
+	"github.com/regify-verify/regify-verify/history"
+)
 
 // DBRestart stops one master cleanly and starts it again on Recover, as a
 // maintenance restart does.
@@ -20,6 +24,11 @@ func (f DBRestart) Inject(ctx context.Context, env Env) error {
 
 func (f DBRestart) Recover(ctx context.Context, env Env) error {
 	return withDB(env, "start database "+f.Side, func(db DB) error { return db.Start(ctx, f.Side) })
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f DBRestart) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, providerOf(f.Side))
 }
 
 func init() {

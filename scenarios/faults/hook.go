@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // hookName is the registry name of operator hooks; a Hook value names
@@ -80,4 +82,13 @@ func (h *Hook) redact(s string) string {
 func init() {
 	register(Entry{Name: hookName, Summary: "an operator's shell commands: inject breaks, recover mends (deployment files' faults: section)",
 		New: func() Fault { return &Hook{Label: hookName, Timeout: time.Minute} }})
+}
+
+// Bit: with a provider named, its clients were disrupted or moved; without
+// one nothing can be checked, and the effect says so.
+func (h *Hook) Bit(hist *history.History, rec *history.Fault) (string, bool) {
+	if h.Provider == "" {
+		return "not checked: the hook names no provider (set provider: in the deployment file to check that it took effect)", true
+	}
+	return providerBit(hist, rec, h.Provider)
 }

@@ -15,6 +15,9 @@ type Injector struct {
 	Env Env
 	Rec *history.Recorder
 	Log *slog.Logger // nil logs nothing
+	// OnInject, when set, is told of every fault injected (the engine keeps
+	// them to check afterwards that each took effect).
+	OnInject func(Injected)
 }
 
 // Injected is a fault that was injected, for Recover.
@@ -24,7 +27,7 @@ type Injected struct {
 	At    time.Time // when it was injected
 }
 
-// inject injects f now and records it, also when injecting failed (a
+// Inject injects f now and records it, also when injecting failed (a
 // partial injection must still be recovered).
 func (in Injector) Inject(ctx context.Context, f Fault) (Injected, error) {
 	k := f.Kind()
@@ -40,10 +43,14 @@ func (in Injector) Inject(ctx context.Context, f Fault) (Injected, error) {
 	}
 	id := in.Rec.Fault(rec)
 	in.logger().Info("fault injected", "fault", rec.Name, "target", rec.Target)
-	return Injected{Fault: f, ID: id, At: rec.Injected}, err
+	inj := Injected{Fault: f, ID: id, At: rec.Injected}
+	if in.OnInject != nil {
+		in.OnInject(inj)
+	}
+	return inj, err
 }
 
-// recover recovers an injected fault and records when. It runs even when
+// Recover recovers an injected fault and records when. It runs even when
 // ctx has ended: what was broken is always mended.
 func (in Injector) Recover(ctx context.Context, i Injected) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

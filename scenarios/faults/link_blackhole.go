@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/regify-verify/regify-verify/history"
+
 	"github.com/regify-verify/regify-verify/harness/links"
 )
 
@@ -55,6 +57,11 @@ func (f LinkBlackhole) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("end the blackhole on the balancer links to %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f LinkBlackhole) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

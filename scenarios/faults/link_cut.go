@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // LinkCut cuts the network between the balancer and one provider: new
@@ -27,6 +29,11 @@ func (f LinkCut) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("restore balancer links to %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f LinkCut) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/regify-verify/regify-verify/history"
+
 	"github.com/regify-verify/regify-verify/harness/links"
 )
 
@@ -33,6 +35,11 @@ func (f LinkReset) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("end resets on balancer links to %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f LinkReset) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // MasterDown is the seed's minimum-redundancy incident and its manual
@@ -38,6 +40,11 @@ func (f MasterDown) Recover(ctx context.Context, env Env) error {
 		err = errors.Join(err, fmt.Errorf("put standby %s into service: %w", f.Standby, lerr))
 	}
 	return err
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f MasterDown) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

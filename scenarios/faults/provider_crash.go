@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ProviderCrash kills a provider: its listeners and live connections are gone
@@ -27,6 +29,11 @@ func (f ProviderCrash) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("restart provider %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f ProviderCrash) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ProviderDBCut cuts a provider off its database; the provider must report
@@ -27,6 +29,11 @@ func (f ProviderDBCut) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("reconnect %s to its database: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f ProviderDBCut) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

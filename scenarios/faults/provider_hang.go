@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ProviderHang makes a provider accept connections and never answer, the
@@ -27,6 +29,11 @@ func (f ProviderHang) Recover(ctx context.Context, env Env) error {
 		return fmt.Errorf("unhang provider %s: %w", f.Provider, err)
 	}
 	return nil
+}
+
+// Bit: the clients on the provider it takes out were disrupted or moved.
+func (f ProviderHang) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return providerBit(h, rec, f.Provider)
 }
 
 func init() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness/links"
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ProviderSlow adds latency to every answer of a provider, on the wires from
@@ -42,4 +43,25 @@ func (f ProviderSlow) Recover(ctx context.Context, env Env) error {
 
 func init() {
 	register(Entry{Name: "provider-slow", Summary: "delays every answer of one provider by a latency", New: func() Fault { return &ProviderSlow{Provider: "p1", Latency: 2 * time.Second} }})
+}
+
+// Bit: requests answered by the provider inside the window took at least
+// most of the added latency.
+func (f ProviderSlow) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	from, to := window(h, rec)
+	slowed, answered := 0, 0
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if !userRequest(r) || r.Provider != f.Provider || r.Start.Before(from) || r.Start.After(to) {
+			continue
+		}
+		answered++
+		if r.Latency >= f.Latency*8/10 {
+			slowed++
+		}
+	}
+	if slowed == 0 {
+		return fmt.Sprintf("none of the %d requests %s answered inside the window took %s or more", answered, f.Provider, f.Latency*8/10), false
+	}
+	return fmt.Sprintf("took effect: %d of %d requests %s answered inside the window took %s or more", slowed, answered, f.Provider, f.Latency*8/10), true
 }

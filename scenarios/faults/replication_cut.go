@@ -1,6 +1,10 @@
 package faults
 
-import "context"
+import (
+	"context"
+
+	"github.com/regify-verify/regify-verify/history"
+)
 
 // ReplicationCut cuts the network between the two masters (both directions)
 // while both stay reachable for their providers: a split brain in waiting.
@@ -17,6 +21,11 @@ func (f ReplicationCut) Inject(ctx context.Context, env Env) error {
 
 func (f ReplicationCut) Recover(ctx context.Context, env Env) error {
 	return withDB(env, "heal replication", func(db DB) error { return db.HealReplication(ctx) })
+}
+
+// Bit: replication lag grew inside its window, or a replica thread stopped.
+func (f ReplicationCut) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return lagBit(h, rec, lagBound)
 }
 
 func init() {

@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"time"
+
+	"github.com/regify-verify/regify-verify/history"
 )
 
 // ReplicationDelay makes Side apply the other master's writes Delay late
@@ -22,6 +24,11 @@ func (f ReplicationDelay) Inject(ctx context.Context, env Env) error {
 
 func (f ReplicationDelay) Recover(ctx context.Context, env Env) error {
 	return withDB(env, "end delay of replica "+f.Side, func(db DB) error { return db.SetReplicationDelay(ctx, f.Side, 0) })
+}
+
+// Bit: replication lag grew inside its window, or a replica thread stopped.
+func (f ReplicationDelay) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return lagBit(h, rec, f.Delay/2)
 }
 
 func init() {

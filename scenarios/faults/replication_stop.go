@@ -1,6 +1,10 @@
 package faults
 
-import "context"
+import (
+	"context"
+
+	"github.com/regify-verify/regify-verify/history"
+)
 
 // ReplicationStop stops one direction of replication: Side stops applying
 // what the other master writes (STOP SLAVE on Side).
@@ -18,6 +22,11 @@ func (f ReplicationStop) Inject(ctx context.Context, env Env) error {
 
 func (f ReplicationStop) Recover(ctx context.Context, env Env) error {
 	return withDB(env, "start replica "+f.Side, func(db DB) error { return db.StartReplica(ctx, f.Side) })
+}
+
+// Bit: replication lag grew inside its window, or a replica thread stopped.
+func (f ReplicationStop) Bit(h *history.History, rec *history.Fault) (string, bool) {
+	return lagBit(h, rec, lagBound)
 }
 
 func init() {

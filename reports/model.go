@@ -55,20 +55,20 @@ type Repro struct {
 
 // Scenario is the result of one scenario.
 type Scenario struct {
-	Name        string        `json:"name"`
-	Description string        `json:"description,omitempty"`
-	Verdict     Verdict       `json:"verdict"`
-	Started     time.Time     `json:"started"`
-	Ended       time.Time     `json:"ended"`
-	Error       string        `json:"error,omitempty"` // why it could not be judged
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Verdict     Verdict   `json:"verdict"`
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended"`
+	Error       string    `json:"error,omitempty"` // why it could not be judged
 	// NotJudged says why the scenario is incomplete: each entry names a
 	// fault that did not take effect or a required invariant that was
 	// skipped, and what to do about it.
-	NotJudged []string `json:"not_judged,omitempty"`
-	Invariants  []Invariant   `json:"invariants"`
-	Topology    *Topology     `json:"topology,omitempty"`
-	Faults      []FaultWindow `json:"faults,omitempty"`
-	Timeline    *Timeline     `json:"timeline,omitempty"`
+	NotJudged  []string      `json:"not_judged,omitempty"`
+	Invariants []Invariant   `json:"invariants"`
+	Topology   *Topology     `json:"topology,omitempty"`
+	Faults     []FaultWindow `json:"faults,omitempty"`
+	Timeline   *Timeline     `json:"timeline,omitempty"`
 	// Measures are named figures such as "rto_seconds", "rpo_writes".
 	Measures map[string]float64 `json:"measures,omitempty"`
 	// Negative is true for a negative control: a deliberately broken setup

@@ -21,6 +21,15 @@ const (
 	ConvergeBound = 15 * time.Second
 	// ClientTimeout bounds one request of the load.
 	ClientTimeout = 3 * time.Second
+	// LabHealthBound is how long the lab's balancer takes at most to mark
+	// a dead or hung backend down: two failed checks 250 ms apart, each
+	// allowed 500 ms, plus one interval.
+	LabHealthBound = 1250 * time.Millisecond
+	// ProviderFaultFor is how long the catalogue's provider faults last:
+	// longer than a request can wait (ClientTimeout) plus the health bound,
+	// so that the fail-over path really runs — clients are moved, not just
+	// made to wait until the fault ends by itself.
+	ProviderFaultFor = 5 * time.Second
 	// replayBarrierBound bounds the wait for the replay probe's rotation to
 	// replicate (milliseconds in a healthy pair).
 	replayBarrierBound = 5 * time.Second

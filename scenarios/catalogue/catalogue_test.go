@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
@@ -69,6 +70,14 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 		}
 		for _, inv := range s.Requires {
 			assert.True(t, canonical[inv], "%s requires unknown invariant %s", s.Name, inv)
+		}
+		// A provider fault must outlast a request's wait plus the health
+		// bound, or the fail-over path never runs.
+		for _, st := range s.Faults {
+			if st.Fault.Kind().Provider {
+				assert.GreaterOrEqual(t, st.For, scenarios.ClientTimeout+scenarios.LabHealthBound,
+					"%s: provider fault %s lasts %s, less than the client timeout plus the health bound", s.Name, st.Fault.Name(), st.For)
+			}
 		}
 		if !s.Negative && len(s.Faults)+btoi(s.Drill != nil) > 0 {
 			assert.NotEmpty(t, s.Requires, "scenario %s injects faults but names no invariant it exists for", s.Name)

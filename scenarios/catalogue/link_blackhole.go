@@ -16,8 +16,8 @@ func LinkBlackhole() scenarios.Scenario {
 		Name:        "link-blackhole",
 		Description: "The balancer's requests to provider 1 vanish on the wire (one way; connections stay open, nothing is reset); health checks must time out and move its clients.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkBlackhole{Provider: "p1", Direction: "request"}}},
 	}
 }

@@ -14,8 +14,8 @@ func LinkCut() scenarios.Scenario {
 		Name:        "link-cut",
 		Description: "The network between the balancer and provider 1 is cut and restored; provider 1 keeps running.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkCut{Provider: "p1"}}},
 	}
 }

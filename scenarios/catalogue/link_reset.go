@@ -14,8 +14,8 @@ func LinkReset() scenarios.Scenario {
 		Name:        "link-reset",
 		Description: "Every connection between the balancer and provider 1 is reset; passive checks must mark it down.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.LinkReset{Provider: "p1"}}},
 	}
 }

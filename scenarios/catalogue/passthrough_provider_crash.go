@@ -16,8 +16,8 @@ func PassthroughProviderCrash() scenarios.Scenario {
 		Description: "TLS passthrough; provider 1 crashes and comes back.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Lab:         func(o *harness.Options) { o.Mode = harness.ModePassthrough },
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderCrash{Provider: "p1"}}},
 	}
 }

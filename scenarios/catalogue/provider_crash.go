@@ -15,8 +15,8 @@ func ProviderCrash() scenarios.Scenario {
 		Name:        "provider-crash",
 		Description: "Provider 1 loses power under load (listeners and live connections gone) and comes back; traffic fails over to provider 2.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderCrash{Provider: "p1"}}},
 	}
 }

@@ -15,8 +15,8 @@ func ProviderDatabaseCut() scenarios.Scenario {
 		Description:   "Provider 1 loses its database connection; its health check must fail and its clients move to provider 2.",
 		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
-		Duration:      8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:      10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderDBCut{Provider: "p1"}}},
 	}
 }

@@ -15,8 +15,8 @@ func ProviderHang() scenarios.Scenario {
 		Name:        "provider-hang",
 		Description: "Provider 1 accepts connections but never answers; health checks must time out and move its clients.",
 		Requires:    []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
-		Duration:    8 * time.Second,
-		Faults: []scenarios.Step{{At: 2 * time.Second, For: 3 * time.Second, Jitter: 300 * time.Millisecond,
+		Duration:    10 * time.Second,
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.ProviderHang{Provider: "p1"}}},
 	}
 }

@@ -41,8 +41,12 @@ type Bounds struct {
 	// MaxRecovery bounds the time from a provider fault until requests
 	// succeed again for good.
 	MaxRecovery time.Duration
-	// FailoverBudget bounds failed requests between injection and recovery.
+	// FailoverBudget bounds disrupted requests (failed or stalled) between
+	// injection and recovery.
 	FailoverBudget int
+	// MaxStall is how long a user may wait for one answer before the
+	// request counts as disrupted, even when it ends in 200.
+	MaxStall time.Duration
 	// ConsecutiveOK, when positive, lets failover count as recovered at the
 	// first run of that many successes instead of after the last failure.
 	ConsecutiveOK int
@@ -67,6 +71,7 @@ func DefaultBounds() Bounds {
 		MaxLossesPerFault: -1,
 		MaxRecovery:       5 * time.Second,
 		FailoverBudget:    200,
+		MaxStall:          time.Second,
 		MaxLag:            time.Second,
 		LagGrace:          5 * time.Second,
 		MaxConvergeWait:   30 * time.Second,

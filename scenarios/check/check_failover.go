@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,26 +17,40 @@ const NameFailover = "failover"
 func init() {
 	register(Spec{
 		Name: NameFailover, Rank: 60, Lab: true, Deployment: FromHistory,
-		Summary:  "after a provider fault, requests succeed again within a bound, with a bounded number of failures; once every fault is recovered, every backend is back in service",
+		Summary:  "after a provider fault, no newly sent request is disrupted (failed, or stalled past 1 s) after a bound, with a bounded number of disrupted requests; once every fault is recovered, every backend is back in service",
 		Needs:    NeedsFault,
 		Negative: []string{"neg-no-health-checks"},
 		New: func(b Bounds) Invariant {
-			return Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK}
+			return Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK, Stall: b.MaxStall}
 		},
 	})
 }
 
-// Failover checks the seed's full redundancy: after a provider fault, the
-// balancer moves traffic to the survivor within MaxRecovery, failing at most
-// Budget requests on the way. Recovery is the first success after the last
-// failure before the next provider fault (or the end of the run); with
-// ConsecutiveOK > 0, the start of the first run of that many successes.
-// Failures are transport errors and 5xx: a 401 is a session loss, which
-// session-continuity judges.
+// Failover checks the seed's full redundancy as users felt it: after a
+// provider fault, the balancer moves traffic to the survivor within
+// MaxRecovery, disrupting at most Budget requests on the way. A request is
+// disrupted when it failed (a transport error or a 5xx; a 401 is a session
+// loss, which session-continuity judges) or when it took longer than Stall,
+// even if it ended in 200: a user stuck for seconds could not work.
+// Recovery is the first undisrupted request after the start of the last
+// disrupted one before the next provider fault (or the end of the run); the
+// RTO runs from the injection to it. With ConsecutiveOK > 0 it is the start
+// of the first run of that many undisrupted requests.
 type Failover struct {
 	MaxRecovery   time.Duration
 	Budget        int
 	ConsecutiveOK int
+	// Stall is the wait past which a request is disrupted; zero: 1 s.
+	Stall time.Duration
+}
+
+// disrupted reports whether r failed or stalled past the bound.
+func (f Failover) disrupted(r *history.Request) bool {
+	stall := f.Stall
+	if stall <= 0 {
+		stall = time.Second
+	}
+	return failed(r) || r.Latency > stall
 }
 
 // Name implements Invariant.
@@ -46,9 +61,11 @@ type failoverMeasure struct {
 	end       time.Time // the next provider fault, or zero for the end of the run
 	lastFail  time.Time // start of the last failure in [Injected, end)
 	recovered time.Time // start of the recovering success
-	failures  int       // failures in [Injected, recovered]
-	requests  int       // requests in [Injected, end)
-	run       []int32   // ConsecutiveOK: indices in the window, for ordering
+	failures  int       // disrupted requests in [Injected, recovered]
+	stalls    int       // of which stalled rather than failed
+	slowest   []*history.Request
+	requests  int     // requests in [Injected, end)
+	run       []int32 // ConsecutiveOK: indices in the window, for ordering
 }
 
 // Check implements Invariant.
@@ -83,7 +100,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 			m.requests++
 			if f.ConsecutiveOK > 0 {
 				m.run = append(m.run, int32(i))
-			} else if failed(r) && r.Start.After(m.lastFail) {
+			} else if f.disrupted(r) && r.Start.After(m.lastFail) {
 				m.lastFail = r.Start
 			}
 		}
@@ -91,7 +108,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	// Pass 2: the recovery point and the failures before it.
 	for _, m := range ms {
 		if f.ConsecutiveOK > 0 {
-			m.recoverByRun(h, f.ConsecutiveOK)
+			m.recoverByRun(h, f.ConsecutiveOK, f.disrupted)
 			continue
 		}
 		if m.lastFail.IsZero() {
@@ -103,8 +120,12 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 			if !user(r) || !in(m, r.Start) {
 				continue
 			}
-			if failed(r) {
+			if f.disrupted(r) {
 				m.failures++
+				if !failed(r) {
+					m.stalls++
+					m.slowest = append(m.slowest, r)
+				}
 			} else if r.Start.After(m.lastFail) && (m.recovered.IsZero() || r.Start.Before(m.recovered)) {
 				m.recovered = r.Start
 			}
@@ -113,6 +134,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	base := origin(h)
 	var ev evidence
 	var parts []string
+	var stalls []*history.Request
 	measured := 0
 	for _, m := range ms {
 		name := m.fault.Name
@@ -132,13 +154,18 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		}
 		measured++
 		took := m.recovered.Sub(m.fault.Injected)
-		parts = append(parts, fmt.Sprintf("%s: recovered in %.3fs, %d failed requests", name, took.Seconds(), m.failures))
+		part := fmt.Sprintf("%s: recovered in %.3fs, %d failed requests", name, took.Seconds(), m.failures-m.stalls)
+		if m.stalls > 0 {
+			part += fmt.Sprintf(" and %d stalled", m.stalls)
+		}
+		parts = append(parts, part)
 		if took > f.MaxRecovery {
 			ev.addf("%s: recovery took %.3fs > %s", name, took.Seconds(), f.MaxRecovery)
 		}
 		if m.failures > f.Budget {
-			ev.addf("%s: %d failed requests > budget %d", name, m.failures, f.Budget)
+			ev.addf("%s: %d disrupted requests > budget %d", name, m.failures, f.Budget)
 		}
+		stalls = append(stalls, m.slowest...)
 	}
 	if b := h.Final.Balancer; b != nil {
 		if len(b.Down) > 0 {
@@ -151,25 +178,36 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		}
 	}
 	summary := strings.Join(parts, "; ")
+	// The users who waited longest: a stall is a disruption even when it
+	// ends in 200.
+	slices.SortStableFunc(stalls, func(a, b *history.Request) int { return cmp.Compare(b.Latency, a.Latency) })
+	var stallLines []string
+	for _, r := range stalls[:min(len(stalls), 3)] {
+		stallLines = append(stallLines, fmt.Sprintf("stalled %s: %s", r.Latency.Round(time.Millisecond), witness(base, r)))
+	}
 	if measured == 0 {
 		return skip("no requests during the provider faults: %s", summary)
 	}
 	if ev.count() > 0 {
-		return fail(&ev, "%s (bounds %s, %d failed requests)", summary, f.MaxRecovery, f.Budget)
+		v := fail(&ev, "%s (bounds %s, %d disrupted requests)", summary, f.MaxRecovery, f.Budget)
+		v.Evidence = append(v.Evidence, stallLines...)
+		return v
 	}
-	return pass("%s", summary)
+	v := pass("%s", summary)
+	v.Evidence = stallLines
+	return v
 }
 
 // recoverByRun sets the recovery point to the start of the first run of n
 // successes in time order, counting the failures before it.
-func (m *failoverMeasure) recoverByRun(h *history.History, n int) {
+func (m *failoverMeasure) recoverByRun(h *history.History, n int, disrupted func(*history.Request) bool) {
 	slices.SortStableFunc(m.run, func(a, b int32) int { return h.Requests[a].Start.Compare(h.Requests[b].Start) })
 	streak := 0
 	var start time.Time
 	fails := 0
 	for _, i := range m.run {
 		r := &h.Requests[i]
-		if failed(r) {
+		if disrupted(r) {
 			fails++
 			streak = 0
 			continue

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
@@ -285,7 +287,7 @@ func TestFailover(t *testing.T) {
 		{"over budget", inv, withFaults(hist(
 			rq(10.1, "u1", "", 0, errText("eof")), rq(10.2, "u2", "", 0, errText("eof")), rq(10.3, "u3", "", 503),
 			rq(11, "u1", "p2", 200),
-		), crash("p1", 10, 30)), reports.Fail, []string{"3 failed requests > budget 2"}},
+		), crash("p1", 10, 30)), reports.Fail, []string{"3 disrupted requests > budget 2"}},
 		{"late failure resets recovery", inv, withFaults(hist(
 			rq(10.5, "u1", "", 0, errText("eof")), rq(11, "u1", "p2", 200), rq(20, "u1", "", 0, errText("eof")), rq(21, "u1", "p2", 200),
 		), crash("p1", 10, 30)), reports.Fail, []string{"recovered in 11.000s"}},
@@ -365,4 +367,32 @@ func TestRadixSort(t *testing.T) {
 	got := radixSort(slices.Clone(in))
 	assert.True(t, slices.IsSortedFunc(got, func(a, b issued) int { return cmp.Compare(a.hash, b.hash) }), "%v", got)
 	assert.Equal(t, []issued{{0, 3}, {5, 0}, {5, 2}, {1 << 20, 5}, {1 << 40, 1}, {1<<63 + 7, 4}}, got, "stable")
+}
+
+// TestFailoverCountsStalls: a request stuck past the stall bound is a
+// disruption even when it ends in 200; the evidence names the slowest.
+func TestFailoverCountsStalls(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	h := &history.History{Meta: history.Meta{Started: t0}}
+	add := func(ip string, start, lat time.Duration, prov string) {
+		h.Requests = append(h.Requests, history.Request{Seq: int64(len(h.Requests) + 1), User: "u-" + ip, SourceIP: ip, Tenant: "abc.test",
+			Start: at(start), Latency: lat, Status: 200, Provider: prov, Op: history.OpInbox})
+	}
+	add("127.0.10.1", time.Second, 10*time.Millisecond, "p1")
+	add("127.0.10.1", 2100*time.Millisecond, 2900*time.Millisecond, "p1") // stuck in the hang, then 200
+	add("127.0.10.2", 2400*time.Millisecond, 2600*time.Millisecond, "p1")
+	add("127.0.10.3", 2500*time.Millisecond, 10*time.Millisecond, "p2") // p2's user works on
+	add("127.0.10.1", 5100*time.Millisecond, 10*time.Millisecond, "p1")
+	h.Faults = []history.Fault{{ID: 1, Name: "provider-hang", Injected: at(2 * time.Second), Recovered: at(5 * time.Second), ProviderFault: true, Provider: "p1"}}
+
+	v := Failover{MaxRecovery: 3 * time.Second, Budget: 10, Stall: time.Second}.Check(h)
+	assert.Equal(t, reports.Pass, v.Verdict, v.Summary)
+	assert.Contains(t, v.Summary, "recovered in 0.500s, 0 failed requests and 2 stalled")
+	require.NotEmpty(t, v.Evidence)
+	assert.Contains(t, v.Evidence[0], "stalled 2.9s:")
+
+	v = Failover{MaxRecovery: 3 * time.Second, Budget: 1, Stall: time.Second}.Check(h)
+	assert.Equal(t, reports.Fail, v.Verdict)
+	assert.Contains(t, strings.Join(v.Evidence, "\n"), "2 disrupted requests > budget 1")
 }

@@ -12,7 +12,6 @@ import (
 // NameResponsiveness is the canonical name of the responsiveness invariant.
 const NameResponsiveness = "responsiveness"
 
-// DefaultMaxWait is how long a user may wait for one answer while nothing
 // is faulted: a regify user clicking through the inbox notices a second.
 const DefaultMaxWait = time.Second
 
@@ -21,7 +20,7 @@ func init() {
 		Name: NameResponsiveness, Rank: 65, Lab: true, Deployment: FromHistory,
 		Summary:  "outside provider-fault windows no user waits longer than 1 s for an answer (a stall is a disruption even when it ends in 200)",
 		Negative: []string{"neg-stalling-provider"},
-		New:      func(b Bounds) Invariant { return Responsiveness{Max: DefaultMaxWait, Grace: b.Grace} },
+		New:      func(b Bounds) Invariant { return Responsiveness{Max: b.MaxStall, Grace: b.Grace} },
 	})
 }
 

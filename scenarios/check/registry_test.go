@@ -87,7 +87,7 @@ func TestAllIsPinned(t *testing.T) {
 		Redirect{},
 		TLS{},
 		ForwardedHeaders{},
-		Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK},
+		Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK, Stall: b.MaxStall},
 		CookieIsolation{},
 	}
 	db := []Invariant{
@@ -144,7 +144,7 @@ func TestBuild(t *testing.T) {
 			assert.Equal(t, tc.want, slices.DeleteFunc(got, func(n string) bool { return !slices.Contains(tc.want, n) }))
 		})
 	}
-	assert.Contains(t, Build(b, NameFailover), Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK})
+	assert.Contains(t, Build(b, NameFailover), Failover{MaxRecovery: b.MaxRecovery, Budget: b.FailoverBudget, ConsecutiveOK: b.ConsecutiveOK, Stall: b.MaxStall})
 }
 
 func TestDeploymentUse(t *testing.T) {

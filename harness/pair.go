@@ -121,6 +121,39 @@ func (p *Pair) SetReplicationDelay(ctx context.Context, s string, d time.Duratio
 	return p.onSide(s, func(sd mariadb.Side) error { return p.p.SetReplicationDelay(ctx, sd, d) })
 }
 
+// WriteUnlogged runs one statement on side s with binary logging off for
+// its session: the change stays on that master and never replicates, while
+// both replica threads keep running — a silent divergence. It is an error
+// when the statement changed no row.
+func (p *Pair) WriteUnlogged(ctx context.Context, s, query string) error {
+	sd, err := side(s)
+	if err != nil {
+		return err
+	}
+	db, err := p.Observer().DB(ctx, sd)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to side %s: %w", s, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET SESSION sql_log_bin = 0"); err != nil {
+		return fmt.Errorf("turn binary logging off on side %s: %w", s, err)
+	}
+	// The connection goes back to the pool: restore logging whatever happens.
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET SESSION sql_log_bin = 1") }()
+	res, err := conn.ExecContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("write on side %s only: %w", s, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("write on side %s only: the statement changed no row", s)
+	}
+	return nil
+}
+
 // Lag measures replication lag from side s to the other with a heartbeat row.
 func (p *Pair) Lag(ctx context.Context, s string) (time.Duration, error) {
 	sd, err := side(s)

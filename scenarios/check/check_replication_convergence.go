@@ -18,7 +18,7 @@ func init() {
 		Name: NameReplicationConvergence, Rank: 80, Lab: true, Deployment: FromHistory,
 		Summary:  "after the last fault both masters hold the same rows (checksums); when they do not, the evidence names the first rows that differ",
 		Needs:    NeedsDatabase,
-		Negative: []string{"conflicting-writes"},
+		Negative: []string{"conflicting-writes", "neg-silent-divergence"},
 		New:      func(b Bounds) Invariant { return ReplicationConvergence{MaxWait: b.MaxConvergeWait} },
 	})
 }

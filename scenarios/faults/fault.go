@@ -88,6 +88,9 @@ type DB interface {
 	StopReplica(ctx context.Context, side string) error
 	StartReplica(ctx context.Context, side string) error
 	SetReplicationDelay(ctx context.Context, side string, d time.Duration) error
+	// WriteUnlogged runs a statement on one side with binary logging off:
+	// the change never replicates.
+	WriteUnlogged(ctx context.Context, side, query string) error
 }
 
 // eachLink applies f to every link and returns the first error.

@@ -69,6 +69,9 @@ func (d fakeDB) StopReplica(_ context.Context, s string) error {
 func (d fakeDB) StartReplica(_ context.Context, s string) error {
 	return d.l.note("replica start %s", s)
 }
+func (d fakeDB) WriteUnlogged(_ context.Context, s, q string) error {
+	return d.l.note("unlogged %s %s", s, q)
+}
 func (d fakeDB) SetReplicationDelay(_ context.Context, s string, t time.Duration) error {
 	return d.l.note("delay %s %s", s, t)
 }
@@ -92,6 +95,7 @@ func TestFaults(t *testing.T) {
 		{LinkReset{"p2"}, "link-reset", "toxic lb-p2-abc reset_peer map[timeout:0]|toxic lb-p2-def reset_peer map[timeout:0]",
 			"untoxic lb-p2-abc link-reset|untoxic lb-p2-def link-reset", Kind{Provider: true, Affects: "p2"}},
 		{ProviderDBCut{"p1"}, "provider-db-cut", "cut db-p1", "restore db-p1", Kind{Provider: true, Affects: "p1"}},
+		{DBSilentWrite{"b"}, "db-silent-write", "unlogged b " + silentWrite, "", Kind{Database: true}},
 		{LinkBlackhole{"p1", "response"}, "link-blackhole", "toxic lb-p1-abc timeout map[timeout:0]|toxic lb-p1-def timeout map[timeout:0]",
 			"untoxic lb-p1-abc link-blackhole|untoxic lb-p1-def link-blackhole", Kind{Provider: true, Affects: "p1"}},
 		{ClearingCut{0}, "clearing-cut", "cut clear-p1-1|cut clear-p2-1", "restore clear-p1-1|restore clear-p2-1", Kind{}},

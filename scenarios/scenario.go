@@ -9,6 +9,8 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
@@ -91,4 +93,29 @@ func (s Scenario) invariants() []check.Invariant {
 		}
 	}
 	return out
+}
+
+// Fingerprint is a stable text of everything that decides the scenario's
+// outcome: its load, its fault schedule (each fault with its knobs), the
+// lab it changes, its invariants and their bounds. The report's
+// configuration hash is built from it, so the hash changes when a
+// definition changes, not only when a name does.
+func (s Scenario) Fingerprint() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|users=%d rate=%d dur=%s db=%t neg=%t expect=%v requires=%v invariants=%v converge=%s degraded=%t",
+		s.Name, s.Description, s.Users, s.Rate, s.Duration, s.NeedsDatabase, s.Negative, s.ExpectFail, s.Requires,
+		s.Invariants, s.ConvergeBound, s.EndsDegraded)
+	for _, st := range s.Faults {
+		fmt.Fprintf(&b, "|fault %s at=%s for=%s jitter=%s %T%+v", st.Fault.Name(), st.At, st.For, st.Jitter, st.Fault, st.Fault)
+	}
+	var o harness.Options
+	if s.Lab != nil {
+		s.Lab(&o)
+	}
+	o.Logger = nil
+	fmt.Fprintf(&b, "|lab %+v|drill=%t prepare=%t", o, s.Drill != nil, s.Prepare != nil)
+	for _, inv := range s.invariants() {
+		fmt.Fprintf(&b, "|%T%+v", inv, inv)
+	}
+	return b.String()
 }

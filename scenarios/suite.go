@@ -71,8 +71,8 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 func (s Suite) configHash() string {
 	var b strings.Builder
 	for _, spec := range s.Specs {
-		b.WriteString(spec().Name)
-		b.WriteByte(',')
+		b.WriteString(spec().Fingerprint())
+		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "seed=%d users=%d rate=%d duration=%s db=%s image=%s",
 		s.Config.Seed, s.Config.Users, s.Config.Rate, s.Config.Duration, s.Config.Base.DB.Backend, s.Config.Base.DB.Image)

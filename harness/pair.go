@@ -139,6 +139,9 @@ func (p *Pair) WriteUnlogged(ctx context.Context, s, query string) error {
 		return fmt.Errorf("connect to side %s: %w", s, err)
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "USE `"+p.cfg.Database+"`"); err != nil {
+		return fmt.Errorf("select the application database on side %s: %w", s, err)
+	}
 	if _, err := conn.ExecContext(ctx, "SET SESSION sql_log_bin = 0"); err != nil {
 		return fmt.Errorf("turn binary logging off on side %s: %w", s, err)
 	}

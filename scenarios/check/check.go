@@ -44,6 +44,10 @@ type Bounds struct {
 	// FailoverBudget bounds disrupted requests (failed or stalled) between
 	// injection and recovery.
 	FailoverBudget int
+	// Failback says whether clients may return to a provider once its fault
+	// is recovered: FailbackForbid (the default; each such client loses its
+	// session a second time) or FailbackAllow.
+	Failback string
 	// MaxStall is how long a user may wait for one answer before the
 	// request counts as disrupted, even when it ends in 200.
 	MaxStall time.Duration

@@ -58,11 +58,12 @@ func (Failover) Name() string { return NameFailover }
 
 type failoverMeasure struct {
 	fault     *history.Fault
-	end       time.Time // the next provider fault, or zero for the end of the run
-	lastFail  time.Time // start of the last failure in [Injected, end)
-	recovered time.Time // start of the recovering success
-	failures  int       // disrupted requests in [Injected, recovered]
-	stalls    int       // of which stalled rather than failed
+	end       time.Time     // the next provider fault, or zero for the end of the run
+	lastFail  time.Time     // start of the last failure in [Injected, end)
+	recovered time.Time     // start of the recovering success
+	failures  int           // disrupted requests in [Injected, recovered]
+	stalls    int           // of which stalled rather than failed
+	longest   time.Duration // the longest disrupted request: how long a user was stuck
 	slowest   []*history.Request
 	requests  int     // requests in [Injected, end)
 	run       []int32 // ConsecutiveOK: indices in the window, for ordering
@@ -122,6 +123,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 			}
 			if f.disrupted(r) {
 				m.failures++
+				m.longest = max(m.longest, r.Latency)
 				if !failed(r) {
 					m.stalls++
 					m.slowest = append(m.slowest, r)
@@ -157,6 +159,10 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		part := fmt.Sprintf("%s: recovered in %.3fs, %d failed requests", name, took.Seconds(), m.failures-m.stalls)
 		if m.stalls > 0 {
 			part += fmt.Sprintf(" and %d stalled", m.stalls)
+		}
+		if m.longest > 0 {
+			// Recovery dates new requests; a user already in one waited on.
+			part += fmt.Sprintf(" (the longest of them took %.3fs)", m.longest.Seconds())
 		}
 		parts = append(parts, part)
 		if took > f.MaxRecovery {

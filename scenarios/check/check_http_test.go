@@ -36,10 +36,10 @@ func TestStickiness(t *testing.T) {
 		), crash("p1", 4, 20)), reports.Pass, []string{"1 re-pins"}},
 		{"flapping back after recovery", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200), rq(30, "u1", "p1", 200),
-		), crash("p1", 4, 20)), reports.Fail, []string{"p2 at +6.000s → p1 at +30.000s"}},
+		), crash("p1", 4, 20)), reports.Fail, []string{"fail-back after p1 recovered: 127.0.10.1 abc.test returned from p2 at +30.000s"}},
 		{"flapping back inside the grace is still flapping", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200), rq(20.5, "u1", "p1", 200),
-		), crash("p1", 4, 20)), reports.Fail, []string{"p2 was not faulted"}},
+		), crash("p1", 4, 20)), reports.Fail, []string{"fail-back after p1 recovered"}},
 		{"a fault of the other provider does not excuse a move", inv, withFaults(hist(
 			rq(1, "u1", "p1", 200), rq(6, "u1", "p2", 200),
 		), crash("p2", 4, 20)), reports.Fail, nil},
@@ -395,4 +395,32 @@ func TestFailoverCountsStalls(t *testing.T) {
 	v = Failover{MaxRecovery: 3 * time.Second, Budget: 1, Stall: time.Second}.Check(h)
 	assert.Equal(t, reports.Fail, v.Verdict)
 	assert.Contains(t, strings.Join(v.Evidence, "\n"), "2 disrupted requests > budget 1")
+}
+
+// TestStickinessNamesFailback: a client re-pinned by a fault that returns
+// to its old provider after the recovery is a fail-back: named, counted with
+// the sessions it lost, failing under forbid and allowed under allow.
+func TestStickinessNamesFailback(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	h := &history.History{Meta: history.Meta{Started: t0}}
+	add := func(start time.Duration, prov string, status int) {
+		h.Requests = append(h.Requests, history.Request{Seq: int64(len(h.Requests) + 1), User: "u1", SourceIP: "127.0.10.1", Tenant: "abc.test",
+			Start: at(start), Latency: 5 * time.Millisecond, Status: status, Provider: prov, Op: history.OpInbox})
+	}
+	add(time.Second, "p1", 200)
+	add(3*time.Second, "p2", 200) // re-pinned by the crash of p1
+	add(9*time.Second, "p1", 401) // back on p1 after its recovery: logged out
+	add(9100*time.Millisecond, "p1", 200)
+	h.Faults = []history.Fault{{ID: 1, Name: "provider-crash", Injected: at(2 * time.Second), Recovered: at(5 * time.Second), ProviderFault: true, Provider: "p1"}}
+
+	v := Stickiness{Grace: 2 * time.Second}.Check(h)
+	assert.Equal(t, reports.Fail, v.Verdict, v.Summary)
+	assert.Contains(t, v.Summary, "fail-back after recovery: 1 clients returned to their old provider, 1 sessions lost (failback: forbid)")
+	require.NotEmpty(t, v.Evidence)
+	assert.Contains(t, v.Evidence[0], "fail-back after p1 recovered: 127.0.10.1 abc.test returned from p2 at +9.100s and had to log in again")
+
+	v = Stickiness{Grace: 2 * time.Second, Failback: FailbackAllow}.Check(h)
+	assert.Equal(t, reports.Pass, v.Verdict, v.Summary)
+	assert.Contains(t, v.Summary, "1 re-pins, all after a provider fault; fail-back after recovery: 1 clients returned")
 }

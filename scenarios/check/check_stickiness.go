@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/regify-verify/regify-verify/history"
@@ -16,7 +17,7 @@ func init() {
 		Summary:  "each source IP's requests reach one provider while it is healthy (a re-pin only after a fault of that provider, no flapping back)",
 		Needs:    NeedsBackendIdentity,
 		Negative: []string{"neg-round-robin", "neg-cookie-persistence", "neg-session-loss-round-robin"},
-		New:      func(b Bounds) Invariant { return Stickiness{Grace: b.Grace} },
+		New:      func(b Bounds) Invariant { return Stickiness{Grace: b.Grace, Failback: b.Failback} },
 	})
 }
 
@@ -29,7 +30,18 @@ func init() {
 type Stickiness struct {
 	// Grace extends each provider fault's window past its recovery.
 	Grace time.Duration
+	// Failback is FailbackForbid ("" too) or FailbackAllow: whether a client
+	// re-pinned away from a faulted provider may return to it once the
+	// fault is recovered. Either way the fail-backs are named and counted.
+	Failback string
 }
+
+// Fail-back policies (Bounds.Failback, the deployment file's
+// bounds.failback).
+const (
+	FailbackForbid = "forbid"
+	FailbackAllow  = "allow"
+)
 
 // Name implements Invariant.
 func (Stickiness) Name() string { return NameStickiness }
@@ -38,6 +50,12 @@ type stickyClient struct {
 	provider string
 	at       time.Time
 	moved    bool // moved at least once while its provider was healthy
+	// away is the provider a fault re-pinned the client away from: moving
+	// back to it after the fault is a fail-back.
+	away string
+	// denied is when the client was last refused (401/403) and by whom.
+	denied   time.Time
+	deniedBy string
 }
 
 type clientKey struct{ ip, tenant string }
@@ -49,21 +67,46 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 	clients := make(map[clientKey]*stickyClient, 64)
 	var ev evidence
 	repins, moves, movers := 0, 0, 0
+	failbacks, lost := 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
-		if r.Provider == "" || r.SourceIP == "" || !r.OK() || probe(r) {
+		if r.Provider == "" || r.SourceIP == "" || probe(r) {
 			continue
 		}
 		k := clientKey{r.SourceIP, r.Tenant}
 		c := clients[k]
+		if !r.OK() {
+			if c != nil && r.Err == "" && (r.Status == 401 || r.Status == 403) {
+				c.denied, c.deniedBy = r.Start, r.Provider
+			}
+			continue
+		}
 		if c == nil {
 			clients[k] = &stickyClient{provider: r.Provider, at: r.Start}
 			continue
 		}
 		if c.provider != r.Provider {
-			if faulted(ws, c.provider, c.at, r.Start) {
+			switch {
+			case faulted(ws, c.provider, c.at, r.Start):
 				repins++
-			} else {
+				c.away = c.provider
+			case r.Provider == c.away:
+				// Back to the provider a fault took it from: a fail-back.
+				failbacks++
+				c.away = ""
+				sessionLost := c.deniedBy == r.Provider && !c.denied.Before(c.at)
+				if sessionLost {
+					lost++
+				}
+				if s.Failback != FailbackAllow && ev.want() {
+					note := ""
+					if sessionLost {
+						note = " and had to log in again"
+					}
+					ev.lines = append(ev.lines, "fail-back after "+r.Provider+" recovered: "+r.SourceIP+" "+r.Tenant+" returned from "+c.provider+
+						" at "+offset(base, r.Start)+note+"; "+witness(base, r))
+				}
+			default:
 				moves++
 				// One witness per client: its first bad move shows the pattern.
 				if !c.moved {
@@ -82,11 +125,15 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 	if len(clients) == 0 {
 		return skip("no successful request named its provider (X-Regify-Provider) with a source IP")
 	}
-	if ev.count() > 0 {
-		return fail(&ev, "%d of %d clients moved between providers while their provider was healthy (%d moves; %d allowed re-pins after faults)",
-			movers, len(clients), moves, repins)
+	fb := ""
+	if failbacks > 0 {
+		fb = fmt.Sprintf("; fail-back after recovery: %d clients returned to their old provider, %d sessions lost (failback: %s)", failbacks, lost, orForbid(s.Failback))
 	}
-	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault", len(clients), repins)
+	if ev.count() > 0 {
+		return fail(&ev, "%d of %d clients moved between providers while their provider was healthy (%d moves; %d allowed re-pins after faults)%s",
+			movers+btoi(s.Failback != FailbackAllow)*failbacks, len(clients), moves+btoi(s.Failback != FailbackAllow)*failbacks, repins, fb)
+	}
+	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault%s", len(clients), repins, fb)
 }
 
 // faulted reports whether a provider fault window of p overlaps [from, to]:
@@ -101,4 +148,18 @@ func faulted(ws []window, p string, from, to time.Time) bool {
 		}
 	}
 	return false
+}
+
+func orForbid(p string) string {
+	if p == "" {
+		return FailbackForbid
+	}
+	return p
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

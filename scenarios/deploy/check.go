@@ -146,6 +146,10 @@ func (o Options) complete(d *Deployment) (Options, error) {
 		if d.Database != nil {
 			b.MaxLag = d.Database.MaxLag
 		}
+		if d.Bounds.MaxStall > 0 {
+			b.MaxStall = d.Bounds.MaxStall
+		}
+		b.Failback = d.Bounds.Failback
 		o.Bounds = &b
 	}
 	if o.Dial == nil {

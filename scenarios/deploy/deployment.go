@@ -28,6 +28,17 @@ type Deployment struct {
 	Database *Database
 	Faults   []FaultHook
 	Stop     StopCondition
+	// Bounds tune how the run is judged (bounds: in the file).
+	Bounds JudgeBounds
+}
+
+// JudgeBounds are the deployment file's bounds: section.
+type JudgeBounds struct {
+	// MaxStall is the wait past which a request counts as disrupted, even
+	// when it ends in 200 (failover, responsiveness).
+	MaxStall time.Duration
+	// Failback is check.FailbackForbid or check.FailbackAllow.
+	Failback string
 }
 
 // Domain is one public name and where it is served.
@@ -128,12 +139,14 @@ const (
 	DefaultDuration       = 10 * time.Second
 	DefaultTimeout        = 5 * time.Second
 	DefaultMaxLag         = 5 * time.Second
-	DefaultHold           = 10 * time.Second
-	DefaultHookTimeout    = 60 * time.Second
-	DefaultMinValidity    = 14 * 24 * time.Hour
-	DefaultMaxErrorRate   = 0.5
-	DefaultStopWindow     = 5 * time.Second
-	DefaultMinRequests    = 10
+	// DefaultMaxStall is bounds.max_stall when the file does not say.
+	DefaultMaxStall     = time.Second
+	DefaultHold         = 10 * time.Second
+	DefaultHookTimeout  = 60 * time.Second
+	DefaultMinValidity  = 14 * 24 * time.Hour
+	DefaultMaxErrorRate = 0.5
+	DefaultStopWindow   = 5 * time.Second
+	DefaultMinRequests  = 10
 	// MaxSourceIPs bounds the client address list: one user each.
 	MaxSourceIPs = 1024
 	// MaxFileSize bounds a deployment file.

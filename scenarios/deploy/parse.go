@@ -17,12 +17,13 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/regify-verify/regify-verify/scenarios/check"
 	"go.yaml.in/yaml/v3"
 )
 
 // Keys of each section, in the order the example file uses.
 var (
-	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop"}
+	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop", "bounds"}
 	domainKeys   = []string{"name", "https", "http", "address"}
 	tlsKeys      = []string{"ca_file", "min_validity"}
 	clientKeys   = []string{"source_ips"}
@@ -31,6 +32,7 @@ var (
 	databaseKeys = []string{"a", "b", "tables", "max_lag"}
 	faultKeys    = []string{"name", "inject", "recover", "provider", "hold", "timeout"}
 	stopKeys     = []string{"max_error_rate", "window", "min_requests"}
+	boundsKeys   = []string{"max_stall", "failback"}
 )
 
 var (
@@ -192,7 +194,41 @@ func (p *parser) top(root *yaml.Node) error {
 			return err
 		}
 	}
-	return p.stop(m)
+	if err := p.stop(m); err != nil {
+		return err
+	}
+	return p.bounds(m)
+}
+
+// bounds reads how strictly the run is judged: the wait past which a
+// request counts as disrupted, and whether a fail-back is allowed.
+func (p *parser) bounds(m map[string]field) error {
+	w := p.w
+	b := JudgeBounds{MaxStall: DefaultMaxStall, Failback: check.FailbackForbid}
+	defer func() { p.d.Bounds = b }()
+	if !present(m, "bounds") {
+		return nil
+	}
+	sec, err := w.mapping(m["bounds"].val, "bounds", boundsKeys...)
+	if err != nil {
+		return err
+	}
+	if present(sec, "max_stall") {
+		if b.MaxStall, err = w.duration(sec["max_stall"], "bounds.max_stall", 100*time.Millisecond, time.Minute); err != nil {
+			return err
+		}
+	}
+	if present(sec, "failback") {
+		v, err := w.str(sec["failback"], "bounds.failback")
+		if err != nil {
+			return err
+		}
+		if v != check.FailbackForbid && v != check.FailbackAllow {
+			return w.errf(sec["failback"].val, "bounds.failback", "%q: want forbid (a client returning to its recovered provider fails stickiness: it loses its session again) or allow", clip(v))
+		}
+		b.Failback = v
+	}
+	return nil
 }
 
 func (p *parser) domains(f field) error {

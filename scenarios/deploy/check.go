@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/regify-verify/regify-verify/history"
@@ -87,6 +88,7 @@ func Scenarios(d *Deployment, opts Options) []scenarios.Spec {
 			Description: "non-destructive checks of " + d.Name + ": TLS and redirect per name, load from " + fmt.Sprint(opts.Users) + " source IPs, database",
 			Duration:    opts.Duration,
 			Checks:      baselineInvariants(d, *opts.Bounds),
+			Requires:    d.Require,
 		}
 	}}
 	if !opts.AllowFaults {
@@ -102,7 +104,8 @@ func Scenarios(d *Deployment, opts Options) []scenarios.Spec {
 					Label: h.Name, InjectCmd: h.Inject, RecoverCmd: h.Recover, Provider: h.Provider, Timeout: h.Timeout,
 					Redact: func(s string) string { return redactText(d, s) },
 				}}},
-				Checks: baselineInvariants(d, *opts.Bounds),
+				Checks:   baselineInvariants(d, *opts.Bounds),
+				Requires: appendNew(d.Require, check.NameFailover),
 			}
 		})
 	}
@@ -235,4 +238,13 @@ func clientRange(d *Deployment, users int) string {
 		return ips[0].String()
 	}
 	return ips[0].String() + "-" + ips[len(ips)-1].String()
+}
+
+// appendNew is list with name added when it is not in it yet (a copy).
+func appendNew(list []string, name string) []string {
+	out := slices.Clone(list)
+	if !slices.Contains(out, name) {
+		out = append(out, name)
+	}
+	return out
 }

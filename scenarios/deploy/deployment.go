@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"net/netip"
 	"time"
+
+	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
 // Deployment is a parsed and validated deployment file.
@@ -30,6 +32,19 @@ type Deployment struct {
 	Stop     StopCondition
 	// Bounds tune how the run is judged (bounds: in the file).
 	Bounds JudgeBounds
+	// Require are the invariants that must be judged (require: in the
+	// file): one that was skipped makes the run incomplete, never a pass.
+	Require []string
+}
+
+// DefaultRequire is require: when the file does not say: the guide's core
+// rules, and with a database section master-master replication.
+func DefaultRequire(database bool) []string {
+	r := []string{check.NameStickiness, check.NameSessionContinuity, check.NameRedirect, check.NameTLS}
+	if database {
+		r = append(r, check.NameReplicationHealth, check.NameReplicationConvergence)
+	}
+	return r
 }
 
 // JudgeBounds are the deployment file's bounds: section.

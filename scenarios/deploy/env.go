@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regify-verify/regify-verify/history"
@@ -129,6 +130,31 @@ func (e *env) Annotate(sc *reports.Scenario, h *history.History) {
 	}
 	redactScenario(e.d, sc)
 	sc.Error = redactText(e.d, sc.Error)
+	for i, why := range sc.NotJudged {
+		sc.NotJudged[i] = redactText(e.d, why+requireHint(why))
+	}
+}
+
+// requireHints say, per required invariant, which key of the deployment
+// file lets it be judged.
+var requireHints = map[string]string{
+	check.NameStickiness:             "let responses name their backend (provider_header) so moves between providers can be seen",
+	check.NameSessionContinuity:      "make the session flow work (session: login_path, probe_path, password)",
+	check.NameRedirect:               "give each domain its plain-http URL (domains[].http)",
+	check.NameTLS:                    "give each domain its https URL (domains[].https)",
+	check.NameReplicationHealth:      "give database: a and b DSNs of an account that may read the replica status",
+	check.NameReplicationConvergence: "give database: a and b, and database.tables to compare",
+	check.NameFailover:               "name the provider the hook takes out (faults[].provider) and keep the load running through it",
+}
+
+// requireHint is the fix for a skipped required invariant named in why.
+func requireHint(why string) string {
+	for name, hint := range requireHints {
+		if strings.HasPrefix(why, "invariant "+name+",") {
+			return " — to judge it, " + hint + ", or drop it from require:"
+		}
+	}
+	return ""
 }
 
 // stopVerdict is the stop-condition invariant of a fault scenario.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 
 // Keys of each section, in the order the example file uses.
 var (
-	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop", "bounds"}
+	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop", "bounds", "require"}
 	domainKeys   = []string{"name", "https", "http", "address"}
 	tlsKeys      = []string{"ca_file", "min_validity"}
 	clientKeys   = []string{"source_ips"}
@@ -197,7 +198,44 @@ func (p *parser) top(root *yaml.Node) error {
 	if err := p.stop(m); err != nil {
 		return err
 	}
-	return p.bounds(m)
+	if err := p.bounds(m); err != nil {
+		return err
+	}
+	return p.require(m)
+}
+
+// require reads the invariants that must be judged: a run where one of
+// them was skipped is incomplete, never a pass. Without the key: the
+// defaults (DefaultRequire, plus replication with a database section).
+func (p *parser) require(m map[string]field) error {
+	w := p.w
+	if !present(m, "require") {
+		p.d.Require = DefaultRequire(p.d.Database != nil)
+		return nil
+	}
+	items, err := w.list(m["require"], "require", false)
+	if err != nil {
+		return err
+	}
+	p.d.Require = []string{}
+	for i, n := range items {
+		path := fmt.Sprintf("require[%d]", i)
+		name, err := w.str(field{key: m["require"].key, val: n}, path)
+		if err != nil {
+			return err
+		}
+		spec, ok := check.Lookup(name)
+		if !ok {
+			return w.errf(n, path, "%q is not an invariant; known: %s", clip(name), strings.Join(check.Names(), ", "))
+		}
+		if spec.Deployment == check.LabOnly {
+			return w.errf(n, path, "%s is judged in the lab only, never in a deployment run", name)
+		}
+		if !slices.Contains(p.d.Require, name) {
+			p.d.Require = append(p.d.Require, name)
+		}
+	}
+	return nil
 }
 
 // bounds reads how strictly the run is judged: the wait past which a

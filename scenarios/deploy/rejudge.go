@@ -56,7 +56,7 @@ func Rejudge(h *history.History, orig reports.Scenario) (reports.Scenario, error
 	}
 	return reports.Scenario{
 		Name: orig.Name, Description: orig.Description, Started: h.Meta.Started, Ended: h.Meta.Ended,
-		Error: orig.Error, Invariants: invs, Topology: orig.Topology,
+		Error: orig.Error, NotJudged: orig.NotJudged, Invariants: invs, Topology: orig.Topology,
 		Timeline: check.Timeline(h, scenarios.TimelineBucket(dur)),
 		Faults:   check.FaultWindows(h),
 		Measures: h.Final.Measures,

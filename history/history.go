@@ -28,17 +28,21 @@ const (
 
 // Request is one HTTP exchange (or one TLS probe) as the client saw it.
 type Request struct {
-	Seq      int64         `json:"seq"`
-	User     string        `json:"user,omitempty"`      // simulated user id, e.g. "u007"
-	SourceIP string        `json:"source_ip,omitempty"` // local address the request was sent from
-	Start    time.Time     `json:"start"`
-	Latency  time.Duration `json:"latency_ns"`
-	Tenant   string        `json:"tenant,omitempty"` // the host name asked for (abc.test)
-	Method   string        `json:"method,omitempty"`
-	URL      string        `json:"url,omitempty"`
-	Op       Op            `json:"op"`
-	Status   int           `json:"status,omitempty"` // 0 when no response arrived
-	Err      string        `json:"err,omitempty"`    // transport error, if any
+	Seq      int64  `json:"seq"`
+	User     string `json:"user,omitempty"`      // simulated user id, e.g. "u007"
+	SourceIP string `json:"source_ip,omitempty"` // local address the request was sent from
+	// Scheduled is when the load meant to send it (its arrival in the
+	// schedule); zero for probes and older histories. Start - Scheduled is
+	// how long it waited for its user, who had a request in flight.
+	Scheduled time.Time     `json:"scheduled,omitempty"`
+	Start     time.Time     `json:"start"`
+	Latency   time.Duration `json:"latency_ns"`       // from Start to the end of the response
+	Tenant    string        `json:"tenant,omitempty"` // the host name asked for (abc.test)
+	Method    string        `json:"method,omitempty"`
+	URL       string        `json:"url,omitempty"`
+	Op        Op            `json:"op"`
+	Status    int           `json:"status,omitempty"` // 0 when no response arrived
+	Err       string        `json:"err,omitempty"`    // transport error, if any
 
 	Provider      string `json:"provider,omitempty"`       // X-Regify-Provider of the response
 	ServedTenant  string `json:"served_tenant,omitempty"`  // X-Regify-Tenant of the response
@@ -52,6 +56,17 @@ type Request struct {
 
 	TLS  *TLSFacts `json:"tls,omitempty"`
 	Seen *Seen     `json:"seen,omitempty"` // what the provider saw, when it reports it
+}
+
+// Waited is the latency as the user felt it: from the scheduled start (when
+// there is one) to the end of the response, so a request held up behind a
+// stalled one counts its wait (coordinated omission corrected, as wrk2 and
+// HdrHistogram do).
+func (r *Request) Waited() time.Duration {
+	if r.Scheduled.IsZero() || !r.Scheduled.Before(r.Start) {
+		return r.Latency
+	}
+	return r.Start.Sub(r.Scheduled) + r.Latency
 }
 
 // OK reports whether a response arrived with a 2xx or 3xx status.

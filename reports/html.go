@@ -225,6 +225,12 @@ func measureName(k string) string {
 		return "maximum replication lag"
 	case "converge_seconds":
 		return "time to convergence after heal"
+	case "offered_rps":
+		return "offered load (arrivals scheduled per second)"
+	case "achieved_rps":
+		return "achieved load (requests completed per second)"
+	case "dropped_arrivals":
+		return "arrivals dropped at the end (their user was still busy)"
 	}
 	k = strings.TrimSuffix(strings.TrimSuffix(k, "_seconds"), "_ms")
 	return strings.ReplaceAll(k, "_", " ")
@@ -238,6 +244,8 @@ func measureValue(k string, v float64) string {
 		return fmt.Sprintf("%.2f s", v)
 	case strings.HasSuffix(k, "_ms"):
 		return fmt.Sprintf("%.1f ms", v)
+	case strings.HasSuffix(k, "_rps"):
+		return fmt.Sprintf("%.1f /s", v)
 	}
 	return fmtNum(v)
 }

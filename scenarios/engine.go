@@ -111,6 +111,9 @@ type run struct {
 	measure map[string]float64
 	res     Result
 
+	arrivals  load.Arrivals // the schedule's offered and dropped arrivals
+	loadStart time.Time
+
 	mu       sync.Mutex
 	injected []faults.Injected // every fault the schedule or drill injected
 }
@@ -199,7 +202,7 @@ func (r *run) record() error {
 	r.sink = r.env.Sink(r.rec)
 	r.lcfg = r.env.Load(r.users)
 	r.lcfg.Rate, r.lcfg.Duration, r.lcfg.Seed = r.rate, r.dur, r.cfg.Seed
-	r.lcfg.Counters, r.lcfg.Logger = r.cfg.Counters, r.log
+	r.lcfg.Counters, r.lcfg.Logger, r.lcfg.Arrivals = r.cfg.Counters, r.log, &r.arrivals
 	if r.cfg.HistoryDir == "" {
 		return nil
 	}
@@ -265,6 +268,7 @@ func (r *run) drive(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); r.lag = r.env.Watch(runCtx) }()
 	start := time.Now()
+	r.loadStart = start
 	var faultErr error
 	schedCtx, stopSched := context.WithCancel(runCtx)
 	defer stopSched()
@@ -319,6 +323,13 @@ func (r *run) settle(ctx context.Context) error {
 		final.Measures["lab_up_seconds"] = r.labUp.Seconds()
 	}
 	sofar := r.rec.History()
+	// Offered and achieved load side by side: a stalled user does not
+	// lower what was offered, only what was achieved.
+	if secs := r.dur.Seconds(); secs > 0 && r.arrivals.Offered > 0 {
+		final.Measures["offered_rps"] = float64(r.arrivals.Offered) / secs
+		final.Measures["achieved_rps"] = float64(completed(sofar.Requests, r.loadStart.Add(r.dur))) / secs
+		final.Measures["dropped_arrivals"] = float64(r.arrivals.Dropped)
+	}
 	r.rec.SetMeta(answered(sofar.Meta, sofar.Requests))
 	if err := r.rec.Finish(time.Now(), final); err != nil {
 		return fmt.Errorf("finish history: %w", err)
@@ -388,4 +399,17 @@ func answered(meta history.Meta, reqs []history.Request) history.Meta {
 		slices.Sort(meta.Providers)
 	}
 	return meta
+}
+
+// completed counts the load's requests (those with a schedule) that ended
+// by the given time: the achieved load.
+func completed(reqs []history.Request, by time.Time) int {
+	n := 0
+	for i := range reqs {
+		r := &reqs[i]
+		if !r.Scheduled.IsZero() && !r.Start.Add(r.Latency).After(by) {
+			n++
+		}
+	}
+	return n
 }

@@ -50,7 +50,7 @@ func (f Failover) disrupted(r *history.Request) bool {
 	if stall <= 0 {
 		stall = time.Second
 	}
-	return failed(r) || r.Latency > stall
+	return failed(r) || r.Waited() > stall
 }
 
 // Name implements Invariant.
@@ -123,7 +123,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 			}
 			if f.disrupted(r) {
 				m.failures++
-				m.longest = max(m.longest, r.Latency)
+				m.longest = max(m.longest, r.Waited())
 				if !failed(r) {
 					m.stalls++
 					m.slowest = append(m.slowest, r)
@@ -186,10 +186,10 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	summary := strings.Join(parts, "; ")
 	// The users who waited longest: a stall is a disruption even when it
 	// ends in 200.
-	slices.SortStableFunc(stalls, func(a, b *history.Request) int { return cmp.Compare(b.Latency, a.Latency) })
+	slices.SortStableFunc(stalls, func(a, b *history.Request) int { return cmp.Compare(b.Waited(), a.Waited()) })
 	var stallLines []string
 	for _, r := range stalls[:min(len(stalls), 3)] {
-		stallLines = append(stallLines, fmt.Sprintf("stalled %s: %s", r.Latency.Round(time.Millisecond), witness(base, r)))
+		stallLines = append(stallLines, fmt.Sprintf("stalled %s: %s", r.Waited().Round(time.Millisecond), witness(base, r)))
 	}
 	if measured == 0 {
 		return skip("no requests during the provider faults: %s", summary)

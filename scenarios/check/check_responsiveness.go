@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -53,7 +54,7 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 			continue
 		}
 		judged++
-		if r.Latency > max {
+		if r.Waited() > max {
 			slow = append(slow, r)
 		}
 	}
@@ -64,15 +65,15 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 		return pass("%d requests outside fault windows, none waited longer than %s", judged, max)
 	}
 	// The slowest first: they are what a user felt.
-	slices.SortStableFunc(slow, func(a, b *history.Request) int { return int(b.Latency - a.Latency) })
+	slices.SortStableFunc(slow, func(a, b *history.Request) int { return cmp.Compare(b.Waited(), a.Waited()) })
 	var ev evidence
 	for _, r := range slow {
 		if ev.want() {
-			ev.lines = append(ev.lines, fmt.Sprintf("waited %s: %s", r.Latency.Round(time.Millisecond), witness(base, r)))
+			ev.lines = append(ev.lines, fmt.Sprintf("waited %s: %s", r.Waited().Round(time.Millisecond), witness(base, r)))
 		}
 	}
 	return fail(&ev, "%d of %d requests outside fault windows waited longer than %s (the slowest %s)",
-		len(slow), judged, max, slow[0].Latency.Round(time.Millisecond))
+		len(slow), judged, max, slow[0].Waited().Round(time.Millisecond))
 }
 
 // coveredBy reports whether t falls in any of the windows.

@@ -64,7 +64,7 @@ func Timeline(h *history.History, bucket time.Duration) *reports.Timeline {
 			}
 			p.PerProvider[r.Provider]++
 		}
-		lat[fill[b]] = r.Latency
+		lat[fill[b]] = r.Waited()
 		fill[b]++
 	}
 	for b := range tl.Points {

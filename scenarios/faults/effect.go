@@ -79,7 +79,7 @@ func providerBit(h *history.History, f *history.Fault, p string) (string, bool) 
 		switch {
 		case r.Err != "" || r.Status == 0 || r.Status >= 500:
 			failed++
-		case r.Latency > stallBound:
+		case r.Waited() > stallBound:
 			stalled++
 		case r.Provider != "" && r.Provider != p:
 			moved++

@@ -104,6 +104,10 @@ type Config struct {
 	Paths Paths
 	// Counters, when set, is updated while the run goes, for progress lines.
 	Counters *Counters
+	// Arrivals, when set, receives the schedule's count at the end: the
+	// arrivals offered and those never sent because their user was still
+	// busy when the load ended.
+	Arrivals *Arrivals
 	// ReplayBarrier, when set, runs between the replay probe's rotation of
 	// the victim's token and the attacker's replay of the old one: the lab
 	// waits there until the rotation has replicated to both masters, so
@@ -223,4 +227,10 @@ func publicIPDialer(domains []history.Domain, timeout time.Duration) DialFunc {
 		}
 		return conn, nil
 	}
+}
+
+// Arrivals is the offered load of one run: every arrival the schedule made,
+// and those dropped at its end because their user was still busy.
+type Arrivals struct {
+	Offered, Dropped int64
 }

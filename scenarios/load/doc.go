@@ -20,23 +20,32 @@
 // pool of workers calls one shared Targeter and one shared http.Client, and
 // the Targeter never sees a response. The two are reconciled like this:
 //
-//   - Idle users wait in a channel. The Targeter takes one idle user, asks
-//     its plan for the next step, and marks the request with the user's index
-//     in the X-Regify-Verify-User header. Until the request is finished the
-//     user is not in the channel, so no other worker can pick it.
+//   - Arrivals follow the schedule across users. vegeta paces the hits
+//     (Rate) and bounds them (Duration; MaxRequests via the Pacer); arrival
+//     i is due at the start plus i/Rate and belongs to a user drawn at
+//     random from the seed among all users, busy or not (a fixed rotation
+//     would line up with a round-robin balancer and make it look sticky).
+//   - Each user serves its arrivals one at a time, in order (turns): the
+//     Targeter waits for the user's turn, asks its plan for the next step,
+//     and marks the request with the user's index in the
+//     X-Regify-Verify-User header. A user stuck in a slow request does not
+//     hold up the other users' arrivals; its own next arrival waits, and the
+//     request records when it was due (history.Request.Scheduled), so the
+//     wait counts as latency (Request.Waited: coordinated omission
+//     corrected, as wrk2 and HdrHistogram do). Enough workers are allowed
+//     for every arrival due within a request's timeout, so the schedule
+//     itself never slows down.
 //   - The client's RoundTripper routes the request by that header (and strips
 //     it) to the user's own transport, presents the newest regify_session
 //     token from the user's jar, stores the token the response sets, reads
 //     the body, records the history.Request (it sees both req and resp, which
 //     vegeta's Result does not carry), advances the user's state (a 401 means
 //     log in again, an acknowledged send is remembered for reads) and only
-//     then puts the user back into the idle channel. The hand-over through
-//     the channel is the happens-before edge for the user's state, so the
-//     state needs no lock.
-//   - vegeta runs at most Users workers, so a worker that asks the Targeter
-//     for a target finds an idle user almost at once; it blocks only while
-//     the user's previous response is being recorded. vegeta still paces the
-//     hits (Rate) and bounds them (Duration; MaxRequests via the Pacer).
+//     then ends the user's turn. The turn's lock is the happens-before edge
+//     for the user's state, so the state needs no lock of its own.
+//   - When Duration is up, arrivals still waiting for a busy user are
+//     dropped, so the run ends on time; Config.Arrivals receives how many
+//     were offered and dropped (offered and achieved load side by side).
 //
 // The http.Client never follows redirects: the plain-http listener is checked
 // by ProbeRedirect, and the TLS listeners by ProbeTLS.

@@ -33,6 +33,9 @@ type fakeProvider struct {
 	failFirstSend bool
 	// hangInbox makes GET /inbox wait until the client gives up.
 	hangInbox bool
+	// stallIP's GET /inbox requests take stallFor each.
+	stallIP  string
+	stallFor time.Duration
 
 	mu       sync.Mutex
 	next     int
@@ -98,6 +101,13 @@ func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/inbox" && f.hangInbox {
 		<-r.Context().Done()
 		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/inbox" && f.stallIP != "" && ip == f.stallIP {
+		select {
+		case <-time.After(f.stallFor):
+		case <-r.Context().Done():
+			return
+		}
 	}
 
 	f.mu.Lock()

@@ -285,3 +285,44 @@ func TestRunUsesConfiguredPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSchedulesArrivalsAcrossUsers: a user stuck in slow requests does
+// not hold up the others' arrivals (the offered load stays the schedule's);
+// its own queued requests carry their scheduled time, so the wait behind
+// the slow one counts as latency (coordinated omission corrected).
+func TestRunSchedulesArrivalsAcrossUsers(t *testing.T) {
+	fake := newFakeProvider()
+	fake.stallIP, fake.stallFor = "127.0.10.1", 400*time.Millisecond
+	lab := newTestLab(t, fake, labOptions{})
+	cfg := lab.config(4)
+	cfg.Mix = Mix{Inbox: 1}
+	cfg.Rate, cfg.Duration, cfg.Timeout = 40, 2*time.Second, 5*time.Second
+	var arr Arrivals
+	cfg.Arrivals = &arr
+	rec := history.NewRecorder(history.Meta{})
+	require.NoError(t, Run(context.Background(), cfg, rec))
+	h := rec.History()
+
+	assert.InDelta(t, 80, arr.Offered, 8, "the schedule offered 40/s for 2 s whoever was busy")
+	others, slowWaits := 0, 0
+	var worst time.Duration
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		require.False(t, r.Scheduled.IsZero(), "every request of the load carries its schedule")
+		assert.False(t, r.Start.Before(r.Scheduled), "sent before it was due: %+v", r)
+		if r.SourceIP == "127.0.10.1" {
+			if r.Op == history.OpInbox && r.Start.Sub(r.Scheduled) > 100*time.Millisecond {
+				slowWaits++
+			}
+			worst = max(worst, r.Waited())
+			continue
+		}
+		others++
+	}
+	// Without the correction the three other users would have taken the
+	// whole rate: about 60 of the 80 arrivals are theirs, no more.
+	assert.InDelta(t, 60, others, 10, "the others kept their share of the schedule")
+	assert.Positive(t, slowWaits, "the slow user's later arrivals waited for it")
+	assert.Greater(t, worst, 600*time.Millisecond, "latency counts from the schedule: the wait behind a 400 ms request adds to its own")
+	assert.Positive(t, arr.Dropped, "arrivals still queued behind the slow user at the end are dropped, so the run ends on time")
+}

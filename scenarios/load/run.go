@@ -42,10 +42,7 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 			}
 		}
 	}()
-	rt := &router{ctx: ctx, users: users, idle: newIdlePool(len(users), cfg.Seed), sink: sink, stats: cfg.Counters, log: cfg.Logger}
-	for _, u := range users {
-		rt.idle.put(u)
-	}
+	rt := &router{ctx: ctx, users: users, sink: sink, stats: cfg.Counters, log: cfg.Logger}
 
 	workers := uint64(min(cfg.Users, 16))
 	atk := vegeta.NewAttacker(
@@ -55,8 +52,8 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 		vegeta.Redirects(vegeta.NoFollow),
 		vegeta.Timeout(cfg.Timeout),
 		vegeta.Workers(workers),
-		vegeta.MaxWorkers(uint64(cfg.Users)), // more workers than users would only wait
-		vegeta.MaxBody(0),                    // the round tripper has kept what matters
+		vegeta.MaxWorkers(maxWorkers(cfg)),
+		vegeta.MaxBody(0), // the round tripper has kept what matters
 	)
 	stopWatch := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stopWatch()
@@ -64,13 +61,24 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 	cfg.Logger.Debug("load starting", "users", cfg.Users, "rate", cfg.Rate, "duration", cfg.Duration,
 		"max_requests", cfg.MaxRequests, "seed", cfg.Seed)
 	began := time.Now()
+	rt.sched = newSchedule(cfg.Seed, cfg.Rate, began)
 	var hits, stopped uint64
-	for res := range atk.Attack(rt.targeter(ctx), pacer(cfg.Rate, cfg.MaxRequests), cfg.Duration, "regify-verify") {
+	// Arrivals still waiting for their user when the load's time is up are
+	// dropped: the run ends on time however far a stalled user fell behind.
+	waitCtx, stopWaiting := ctx, context.CancelFunc(func() {})
+	if cfg.Duration > 0 {
+		waitCtx, stopWaiting = context.WithDeadline(ctx, began.Add(cfg.Duration))
+	}
+	defer stopWaiting()
+	for res := range atk.Attack(rt.targeter(waitCtx), pacer(cfg.Rate, cfg.MaxRequests), cfg.Duration, "regify-verify") {
 		if res.Error == errStopped.Error() {
 			stopped++
 			continue
 		}
 		hits++
+	}
+	if cfg.Arrivals != nil {
+		cfg.Arrivals.Offered, cfg.Arrivals.Dropped = rt.sched.count(), int64(stopped)
 	}
 	s := cfg.Counters.Snapshot()
 	cfg.Logger.Debug("load finished", "hits", hits, "elapsed", time.Since(began),
@@ -79,6 +87,19 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 		return fmt.Errorf("load: stopped after %d requests: %w", hits, context.Cause(ctx))
 	}
 	return nil
+}
+
+// maxWorkers bounds vegeta's workers. Paced, an arrival whose user is busy
+// holds a worker while it waits, so there must be enough workers for every
+// arrival due within a request's timeout (plus a margin) or the schedule
+// itself would slow down — the coordinated omission this avoids. Unpaced,
+// a few arrivals per user keep every user busy however the draw falls.
+func maxWorkers(cfg Config) uint64 {
+	if cfg.Rate <= 0 {
+		return uint64(4 * cfg.Users)
+	}
+	n := cfg.Rate * int((cfg.Timeout+2*time.Second)/time.Second)
+	return uint64(min(max(n, cfg.Users), 4096))
 }
 
 // boundedPacer paces like its ConstantPacer and stops after max hits (0: no
@@ -122,6 +143,7 @@ func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*use
 			source: cfg.SourceIPs[i],
 			plan:   pl,
 			jar:    newJar(),
+			turns:  newTurns(),
 		}
 		if newRT != nil {
 			u.rt = newRT(cfg, u)
@@ -133,19 +155,22 @@ func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*use
 	return users, nil
 }
 
-// targeter hands out the next step of an idle user. It blocks until a user
-// is idle: a worker never gets a user with a request in flight.
+// targeter hands out the next arrival of the schedule: its user's next
+// step, once that user has finished its previous request (a worker never
+// gets a user with a request in flight). The wait is recorded: the request
+// carries the time it was scheduled.
 func (r *router) targeter(ctx context.Context) vegeta.Targeter {
 	return func(t *vegeta.Target) error {
 		if ctx.Err() != nil {
 			return errStopped
 		}
-		u, ok := r.idle.take(ctx)
-		if !ok {
+		due, i := r.sched.next(len(r.users))
+		u := r.users[i]
+		if !u.turns.wait(ctx, u.turns.ticket()) {
 			return errStopped
 		}
 		st := u.plan.next()
-		u.cur = st
+		u.cur, u.due = st, due
 		target := *u.base
 		target.Path += st.path
 		t.Method = st.method

@@ -32,7 +32,9 @@ type user struct {
 	plan   *plan
 	jar    http.CookieJar
 	rt     http.RoundTripper // dials from source
+	turns  *turns            // one request at a time, in arrival order
 	cur    step              // the step in flight; set by the targeter
+	due    time.Time         // when the step in flight was scheduled
 }
 
 // newUserTransport is a transport that dials from one source address and
@@ -60,7 +62,7 @@ func newUserTransport(cfg *Config, source netip.Addr) *http.Transport {
 type router struct {
 	ctx   context.Context // the run: cancelling it aborts requests in flight
 	users []*user
-	idle  *idlePool
+	sched *schedule
 	sink  Sink
 	stats *Counters
 	log   *slog.Logger
@@ -73,7 +75,7 @@ func (r *router) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("load: request %s %s carries no valid %s header", req.Method, req.URL, UserHeader)
 	}
 	u := r.users[i]
-	defer r.idle.put(u) // after the state is updated and recorded
+	defer u.turns.done() // after the state is updated and recorded
 	return r.roundTrip(u, req)
 }
 
@@ -98,6 +100,7 @@ func (r *router) roundTrip(u *user, req *http.Request) (*http.Response, error) {
 		URL:       out.URL.String(),
 		Op:        st.op,
 		MessageID: st.msgID,
+		Scheduled: u.due,
 	}
 	for _, c := range u.jar.Cookies(out.URL) {
 		out.AddCookie(c)

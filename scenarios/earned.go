@@ -9,16 +9,15 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
+// notChecked is the effect of a fault that declares none: said, not hidden.
+const notChecked = "not checked: this fault declares no effect the history could show"
+
 // faultsBit checks that every injected fault that declares an effect took
 // it, writes what was seen into the report's fault windows, and returns a
 // reason for each fault that did not.
 func faultsBit(h *history.History, injected []faults.Injected, windows []reports.FaultWindow) []string {
 	var out []string
 	for _, in := range injected {
-		e, ok := in.Fault.(faults.Effect)
-		if !ok {
-			continue
-		}
 		i := slices.IndexFunc(h.Faults, func(f history.Fault) bool { return f.ID == in.ID })
 		if i < 0 {
 			continue
@@ -27,7 +26,10 @@ func faultsBit(h *history.History, injected []faults.Injected, windows []reports
 		if rec.Err != "" {
 			continue // injecting it failed: the scenario's error says so
 		}
-		why, bit := e.Bit(h, rec)
+		why, bit := notChecked, true
+		if e, ok := in.Fault.(faults.Effect); ok {
+			why, bit = e.Bit(h, rec)
+		}
 		if w := slices.IndexFunc(windows, func(w reports.FaultWindow) bool {
 			return w.Name == rec.Name && w.Injected.Equal(rec.Injected)
 		}); w >= 0 {

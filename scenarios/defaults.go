@@ -30,6 +30,12 @@ const (
 	// so that the fail-over path really runs — clients are moved, not just
 	// made to wait until the fault ends by itself.
 	ProviderFaultFor = 5 * time.Second
+	// LabMaxRecovery bounds the fail-over as users feel it (latency from
+	// the schedule): a request already sent to a provider that hangs waits
+	// until the client gives up (ClientTimeout), and the user's next
+	// arrivals wait behind it; new requests must be moved within the health
+	// bound. So: the client timeout, plus the health bound, plus slack.
+	LabMaxRecovery = ClientTimeout + LabHealthBound + 500*time.Millisecond
 	// replayBarrierBound bounds the wait for the replay probe's rotation to
 	// replicate (milliseconds in a healthy pair).
 	replayBarrierBound = 5 * time.Second
@@ -81,12 +87,12 @@ func Version() string {
 
 // LabBounds are the invariants' bounds for the built-in lab: its balancer
 // checks health every 250 ms and marks a backend down after 2 failures, so
-// a failover must complete well within 2.5 s. Replication lag is bounded at
+// users must be working again within LabMaxRecovery. Replication lag is bounded at
 // 2 s: a healthy pair lags about a millisecond, but a 2-core machine running
 // the whole lab can starve a server for a second now and then.
 func LabBounds() check.Bounds {
 	b := check.DefaultBounds()
-	b.MaxRecovery = 2500 * time.Millisecond
+	b.MaxRecovery = LabMaxRecovery
 	b.FailoverBudget = 150
 	b.MaxLag = 2 * time.Second
 	b.MaxConvergeWait = ConvergeBound

@@ -14,7 +14,7 @@ func NegNoHealthChecks() scenarios.Scenario {
 	s := negative("neg-no-health-checks", "Broken on purpose: no health checks; provider 1 crashes and its clients keep being sent to it.",
 		func(o *harness.Options) { o.Balancer.NoHealthChecks = true }, check.NameFailover)
 	s.Duration = 8 * time.Second
-	s.Faults = []scenarios.Step{{At: 1500 * time.Millisecond, For: scenarios.ProviderFaultFor,
+	s.Faults = []scenarios.Step{{At: 1500 * time.Millisecond, For: scenarios.ProviderFaultFor + 2*time.Second, // well past LabMaxRecovery
 		Fault: faults.ProviderCrash{Provider: "p1"}}}
 	return s
 }

@@ -189,6 +189,16 @@ func witness(base time.Time, r *history.Request) string {
 	return b.String()
 }
 
+// waitNote says where a request's time went when it waited for its user:
+// "scheduled +2.281s, waited 2.998s for its user, answered in 7ms".
+func waitNote(base time.Time, r *history.Request) string {
+	if r.Scheduled.IsZero() || !r.Scheduled.Before(r.Start) {
+		return fmt.Sprintf("answered in %s", r.Latency.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("scheduled %s, waited %s for its user, answered in %s", offset(base, r.Scheduled),
+		r.Start.Sub(r.Scheduled).Round(time.Millisecond), r.Latency.Round(time.Millisecond))
+}
+
 // prefix shortens a token to what a reader needs to tell tokens apart.
 func prefix(tok string) string {
 	if len(tok) <= 8 {

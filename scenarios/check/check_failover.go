@@ -189,7 +189,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	slices.SortStableFunc(stalls, func(a, b *history.Request) int { return cmp.Compare(b.Waited(), a.Waited()) })
 	var stallLines []string
 	for _, r := range stalls[:min(len(stalls), 3)] {
-		stallLines = append(stallLines, fmt.Sprintf("stalled %s: %s", r.Waited().Round(time.Millisecond), witness(base, r)))
+		stallLines = append(stallLines, fmt.Sprintf("stalled %s (%s): %s", r.Waited().Round(time.Millisecond), waitNote(base, r), witness(base, r)))
 	}
 	if measured == 0 {
 		return skip("no requests during the provider faults: %s", summary)

@@ -390,7 +390,7 @@ func TestFailoverCountsStalls(t *testing.T) {
 	assert.Equal(t, reports.Pass, v.Verdict, v.Summary)
 	assert.Contains(t, v.Summary, "recovered in 0.500s, 0 failed requests and 2 stalled")
 	require.NotEmpty(t, v.Evidence)
-	assert.Contains(t, v.Evidence[0], "stalled 2.9s:")
+	assert.Contains(t, v.Evidence[0], "stalled 2.9s (answered in 2.9s):")
 
 	v = Failover{MaxRecovery: 3 * time.Second, Budget: 1, Stall: time.Second}.Check(h)
 	assert.Equal(t, reports.Fail, v.Verdict)

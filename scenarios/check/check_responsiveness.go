@@ -69,7 +69,7 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 	var ev evidence
 	for _, r := range slow {
 		if ev.want() {
-			ev.lines = append(ev.lines, fmt.Sprintf("waited %s: %s", r.Waited().Round(time.Millisecond), witness(base, r)))
+			ev.lines = append(ev.lines, fmt.Sprintf("waited %s (%s): %s", r.Waited().Round(time.Millisecond), waitNote(base, r), witness(base, r)))
 		}
 	}
 	return fail(&ev, "%d of %d requests outside fault windows waited longer than %s (the slowest %s)",

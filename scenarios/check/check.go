@@ -38,6 +38,9 @@ type Bounds struct {
 	// MaxLossesPerFault bounds session losses inside one allowed failover
 	// window; negative means any number (still counted).
 	MaxLossesPerFault int
+	// MaxLossesPerUser bounds how often one user may lose its session in
+	// one fault window; zero or negative means any number.
+	MaxLossesPerUser int
 	// MaxRecovery bounds the time from a provider fault until requests
 	// succeed again for good.
 	MaxRecovery time.Duration
@@ -73,6 +76,7 @@ func DefaultBounds() Bounds {
 	return Bounds{
 		Grace:             2 * time.Second,
 		MaxLossesPerFault: -1,
+		MaxLossesPerUser:  1,
 		MaxRecovery:       5 * time.Second,
 		FailoverBudget:    200,
 		MaxStall:          time.Second,

@@ -100,6 +100,9 @@ func TestSessionContinuity(t *testing.T) {
 			login(1, "u1", "a"), login(1, "u2", "x"),
 			rq(6, "u1", "p2", 401, tok("a", "")), rq(6, "u2", "p2", 401, tok("x", "")),
 		), crash("p1", 5, 10)), reports.Fail, []string{"2 sessions lost in fault provider-crash on p1", "bound 1", "more sessions lost in a failover than allowed; 2 sessions of 2 users"}},
+		{"one user logged out twice in one failover", SessionContinuity{Grace: 2 * time.Second, MaxLossesPerFault: -1, MaxLossesPerUser: 1}, withFaults(hist(
+			login(1, "u1", "a"), rq(6, "u1", "p2", 401, tok("a", "")), login(7, "u1", "b"), rq(8, "u1", "p1", 401, tok("b", "")),
+		), crash("p1", 5, 10)), reports.Fail, []string{"u1 lost its session 2 times in fault provider-crash on p1 (bound 1 a user)"}},
 		{"loss after the window", inv, withFaults(hist(
 			login(1, "u1", "a"), rq(12, "u1", "p2", 401, tok("a", "")),
 		), crash("p1", 5, 10)), reports.Fail, []string{"outside any failover"}},

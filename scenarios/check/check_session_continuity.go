@@ -19,7 +19,7 @@ func init() {
 		Summary:  "a user presenting its newest token is never logged out outside an allowed failover; every authenticated response rotates the cookie",
 		Negative: []string{"neg-non-rotating-cookie", "neg-session-loss-round-robin"},
 		New: func(b Bounds) Invariant {
-			return SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault}
+			return SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault, MaxLossesPerUser: b.MaxLossesPerUser}
 		},
 	})
 }
@@ -37,6 +37,10 @@ type SessionContinuity struct {
 	// MaxLossesPerFault bounds losses inside one fault window; negative
 	// means any number.
 	MaxLossesPerFault int
+	// MaxLossesPerUser bounds how often one user may lose its session in
+	// one fault window (moved there and back: logged out twice); zero or
+	// negative means any number.
+	MaxLossesPerUser int
 }
 
 // Name implements Invariant.
@@ -46,6 +50,11 @@ func (SessionContinuity) Name() string { return NameSessionContinuity }
 func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 	ws := windows(h, s.Grace, isProviderFault)
 	perFault := make([]int, len(ws))
+	type userFault struct {
+		fault int
+		user  string
+	}
+	perUser := map[userFault]int{}
 	base := origin(h)
 	newest := make(map[string]string, 64) // user -> newest token received
 	loggedOut := map[string]bool{}        // users logged out at least once
@@ -74,6 +83,12 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 				if j := coveringWindow(ws, r.Start); j >= 0 {
 					perFault[j]++
 					allowed++
+					perUser[userFault{j, r.User}]++
+					if n := perUser[userFault{j, r.User}]; s.MaxLossesPerUser > 0 && n == s.MaxLossesPerUser+1 && ev.want() {
+						f := ws[j].fault
+						ev.lines = append(ev.lines, fmt.Sprintf("%s lost its session %d times in fault %s on %s (bound %d a user): %s",
+							r.User, n, f.Name, affected(f), s.MaxLossesPerUser, witness(base, r)))
+					}
 				} else {
 					outside[r.User] = true
 					if ev.want() {

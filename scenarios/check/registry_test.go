@@ -83,7 +83,7 @@ func TestAllIsPinned(t *testing.T) {
 	b := labBounds()
 	http := []Invariant{
 		Stickiness{Grace: b.Grace},
-		SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault},
+		SessionContinuity{Grace: b.Grace, MaxLossesPerFault: b.MaxLossesPerFault, MaxLossesPerUser: b.MaxLossesPerUser},
 		Redirect{},
 		TLS{},
 		ForwardedHeaders{},

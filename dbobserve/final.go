@@ -115,6 +115,8 @@ func (o *Observer) side(x Status) history.DBSide {
 		return ds
 	}
 	ds.AutoIncInc, ds.AutoIncOff = x.AutoIncrementIncrement, x.AutoIncrementOffset
+	ds.Settings = &history.ServerSettings{ServerID: x.ServerID, GTIDDomainID: x.GTIDDomainID, MariaDB: x.MariaDB,
+		BinlogFormat: x.BinlogFormat, LogSlaveUpdates: x.LogSlaveUpdates, ReadOnly: x.ReadOnly}
 	ds.GTIDBinlog, ds.GTIDSlavePos = x.GTIDBinlogPos, x.GTIDSlavePos
 	switch {
 	case x.ReplicaErr != nil:

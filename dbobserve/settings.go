@@ -21,6 +21,8 @@ type Settings struct {
 	GTIDBinlogPos          string
 	GTIDSlavePos           string
 	GTIDCurrentPos         string
+	// MariaDB is true when the server has MariaDB's GTID variables.
+	MariaDB bool
 }
 
 const (
@@ -44,6 +46,7 @@ func (o *Observer) Settings(ctx context.Context, s Side) (Settings, error) {
 	var format, binlog, slave, current sql.NullString
 	err = db.QueryRowContext(ctx, settingsQuery).Scan(&st.ServerID, &st.GTIDDomainID, &format, &st.LogSlaveUpdates, &st.ReadOnly,
 		&st.AutoIncrementIncrement, &st.AutoIncrementOffset, &binlog, &slave, &current)
+	st.MariaDB = err == nil
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == errUnknownVariable {
 		err = db.QueryRowContext(ctx, settingsPortable).Scan(&st.ServerID, &format, &st.LogSlaveUpdates, &st.ReadOnly,

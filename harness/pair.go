@@ -25,6 +25,9 @@ type PairOptions struct {
 	// EqualAutoIncrement gives both masters the same auto-increment offset:
 	// the negative control of the auto-increment invariant.
 	EqualAutoIncrement bool
+	// MixedBinlog logs MIXED instead of ROW on both masters: the negative
+	// control of the replication-settings invariant.
+	MixedBinlog bool
 	// OneWay replicates only from a to b (the seed's minimum redundancy:
 	// master and slave provider).
 	OneWay bool

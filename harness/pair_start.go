@@ -27,6 +27,9 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 	if o.EqualAutoIncrement {
 		cfg.AutoIncrementOffset = [2]int{1, 1}
 	}
+	if o.MixedBinlog {
+		cfg.BinlogFormat = "MIXED"
+	}
 	backend := o.Backend
 	if backend == "" && o.Image == "" {
 		// Docker is the default; without it the lab still runs, on two

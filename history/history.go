@@ -142,8 +142,21 @@ type DBSide struct {
 	AutoIncInc   int              `json:"auto_increment_increment"`
 	AutoIncOff   int              `json:"auto_increment_offset"`
 	Checksums    map[string]int64 `json:"checksums,omitempty"` // table -> CHECKSUM TABLE
+	// Settings are the server's replication settings; nil when they were
+	// not read (older histories, an unreachable side).
+	Settings *ServerSettings `json:"settings,omitempty"`
 	// Messages maps a client-chosen message id to how many rows carry it.
 	Messages map[string]int `json:"messages,omitempty"`
+}
+
+// ServerSettings are what replication-settings judges of one master.
+type ServerSettings struct {
+	ServerID        int    `json:"server_id"`
+	GTIDDomainID    int    `json:"gtid_domain_id"`
+	MariaDB         bool   `json:"mariadb"` // gtid_domain_id exists (MariaDB's GTID)
+	BinlogFormat    string `json:"binlog_format"`
+	LogSlaveUpdates bool   `json:"log_slave_updates"`
+	ReadOnly        bool   `json:"read_only"`
 }
 
 // DBState is the final state of the master-master pair.

@@ -110,6 +110,9 @@ type Config struct {
 	AutoIncrementOffset    [2]int
 	// ServerID and GTIDDomainID per side.
 	ServerID, GTIDDomainID [2]int
+	// BinlogFormat is ROW unless set (MIXED is a negative control: the
+	// replication-settings invariant wants row-based logging).
+	BinlogFormat string
 	// ReadyTimeout bounds the wait for a server to answer SQL; ReplTimeout
 	// bounds the wait for replication to run both ways.
 	ReadyTimeout, ReplTimeout time.Duration
@@ -141,6 +144,9 @@ func (c Config) Defaults() Config {
 	if c.GTIDDomainID == [2]int{} {
 		c.GTIDDomainID = [2]int{1, 2}
 	}
+	if c.BinlogFormat == "" {
+		c.BinlogFormat = "ROW"
+	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = 90 * time.Second
 	}
@@ -156,7 +162,7 @@ func (c Config) ServerConfig(s Side) string {
 server_id = %d
 gtid_domain_id = %d
 log_bin = mysql-bin
-binlog_format = ROW
+binlog_format = %s
 log_slave_updates = ON
 relay_log = relay-bin
 relay_log_recovery = ON
@@ -181,7 +187,7 @@ log_bin_trust_function_creators = ON
 # page cache survives a SIGKILL, so skip the per-commit fsync, which would
 # otherwise be the longest moment a freeze can catch a write half done.
 innodb_flush_log_at_trx_commit = 2
-`, c.ServerID[s], c.GTIDDomainID[s], c.AutoIncrementIncrement, c.AutoIncrementOffset[s])
+`, c.ServerID[s], c.GTIDDomainID[s], c.BinlogFormat, c.AutoIncrementIncrement, c.AutoIncrementOffset[s])
 }
 
 // initSQL runs once on a fresh datadir of each side, outside the binlog so

@@ -35,7 +35,9 @@ func TestReplicationSettings(t *testing.T) {
 		{"same server_id", false, func(a, b *history.ServerSettings) { b.ServerID = 1 }, reports.Fail, "server_id is 1 on a and on b: each master needs its own (set server_id = 2 on b)"},
 		{"same GTID domain", false, func(a, b *history.ServerSettings) { b.GTIDDomainID = 1 }, reports.Fail, "gtid_domain_id is 1 on a and on b"},
 		{"same GTID domain, one-way: not judged", true, func(a, b *history.ServerSettings) { b.GTIDDomainID = 1 }, reports.Pass, "one-way"},
-		{"MySQL has no GTID domains", false, func(a, b *history.ServerSettings) { a.MariaDB, b.MariaDB, a.GTIDDomainID, b.GTIDDomainID = false, false, 0, 0 }, reports.Pass, "server_id 1/2, binlog_format ROW"},
+		{"MySQL has no GTID domains", false, func(a, b *history.ServerSettings) {
+			a.MariaDB, b.MariaDB, a.GTIDDomainID, b.GTIDDomainID = false, false, 0, 0
+		}, reports.Pass, "server_id 1/2, binlog_format ROW"},
 		{"statement logging", false, func(a, b *history.ServerSettings) { a.BinlogFormat, b.BinlogFormat = "MIXED", "MIXED" }, reports.Fail, "binlog_format is MIXED on a (MIXED on b): want ROW"},
 		{"no log_slave_updates", false, func(a, b *history.ServerSettings) { b.LogSlaveUpdates = false }, reports.Fail, "log_slave_updates is OFF on b"},
 		{"read-only master", false, func(a, b *history.ServerSettings) { a.ReadOnly = true }, reports.Fail, "read_only is ON on a"},

@@ -427,3 +427,22 @@ func TestStickinessNamesFailback(t *testing.T) {
 	assert.Equal(t, reports.Pass, v.Verdict, v.Summary)
 	assert.Contains(t, v.Summary, "1 re-pins, all after a provider fault; fail-back after recovery: 1 clients returned")
 }
+
+// TestStickinessRepinStraddlingInjection: a request sent just before the
+// fault and answered by the survivor after it began is a re-pin.
+func TestStickinessRepinStraddlingInjection(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	h := &history.History{Meta: history.Meta{Started: t0}}
+	for i, r := range []struct {
+		start, lat time.Duration
+		prov       string
+	}{{1894 * time.Millisecond, 5 * time.Millisecond, "p1"}, {1943 * time.Millisecond, 20 * time.Millisecond, "p2"}} {
+		h.Requests = append(h.Requests, history.Request{Seq: int64(i + 1), User: "u4", SourceIP: "127.0.10.4", Tenant: "def.test",
+			Start: at(r.start), Latency: r.lat, Status: 200, Provider: r.prov, Op: history.OpInbox})
+	}
+	h.Faults = []history.Fault{{ID: 1, Name: "link-cut", Injected: at(1950 * time.Millisecond), Recovered: at(7 * time.Second), ProviderFault: true, Provider: "p1"}}
+	v := Stickiness{Grace: 2 * time.Second}.Check(h)
+	assert.Equal(t, reports.Pass, v.Verdict, v.Summary)
+	assert.Contains(t, v.Summary, "1 re-pins, all after a provider fault")
+}

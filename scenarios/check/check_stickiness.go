@@ -87,7 +87,11 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 		}
 		if c.provider != r.Provider {
 			switch {
-			case faulted(ws, c.provider, c.at, r.Start):
+			// The move happened between the last answer from the old
+			// provider and the end of this one: a request sent a moment
+			// before the fault and answered by the survivor after it is a
+			// re-pin, not a move while healthy.
+			case faulted(ws, c.provider, c.at, r.Start.Add(r.Latency)):
 				repins++
 				c.away = c.provider
 			case r.Provider == c.away:

@@ -221,6 +221,28 @@ func (w window) covers(t time.Time) bool {
 	return !t.Before(w.from) && (w.to.IsZero() || !t.After(w.to))
 }
 
+// overlaps reports whether r's life — from when it was due (or sent) to the
+// end of its answer — touches the window: a request sent a moment before a
+// fault and answered during it felt the fault.
+func (w window) overlaps(r *history.Request) bool {
+	begin := r.Start
+	if !r.Scheduled.IsZero() && r.Scheduled.Before(begin) {
+		begin = r.Scheduled
+	}
+	end := r.Start.Add(r.Latency)
+	return !end.Before(w.from) && (w.to.IsZero() || !begin.After(w.to))
+}
+
+// overlapping returns the index of the first window r overlaps, or -1.
+func overlapping(ws []window, r *history.Request) int {
+	for j, w := range ws {
+		if w.overlaps(r) {
+			return j
+		}
+	}
+	return -1
+}
+
 // windows returns [Injected, Recovered+grace] of the faults keep selects.
 func windows(h *history.History, grace time.Duration, keep func(*history.Fault) bool) []window {
 	var ws []window

@@ -50,7 +50,7 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 	judged := 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
-		if probe(r) || coveredBy(ws, r.Start) {
+		if probe(r) || overlapping(ws, r) >= 0 {
 			continue
 		}
 		judged++
@@ -74,9 +74,4 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 	}
 	return fail(&ev, "%d of %d requests outside fault windows waited longer than %s (the slowest %s)",
 		len(slow), judged, max, slow[0].Waited().Round(time.Millisecond))
-}
-
-// coveredBy reports whether t falls in any of the windows.
-func coveredBy(ws []window, t time.Time) bool {
-	return slices.ContainsFunc(ws, func(w window) bool { return w.covers(t) })
 }

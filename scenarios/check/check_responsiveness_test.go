@@ -47,3 +47,15 @@ func TestResponsiveness(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsivenessRequestInFlightAtInjection: a request sent just before
+// a provider fault and stuck in it is the failover's business, not a stall
+// outside the window.
+func TestResponsivenessRequestInFlightAtInjection(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	h := &history.History{Meta: history.Meta{Started: t0},
+		Requests: []history.Request{{Seq: 1, User: "u1", Start: t0.Add(1995 * time.Millisecond), Latency: 3 * time.Second, Err: "timeout", Op: history.OpInbox}},
+		Faults:   []history.Fault{{ID: 1, Name: "provider-hang", Injected: t0.Add(2 * time.Second), Recovered: t0.Add(7 * time.Second), ProviderFault: true, Provider: "p1"}}}
+	v := Responsiveness{Max: time.Second, Grace: 2 * time.Second}.Check(h)
+	assert.Equal(t, reports.Skip, v.Verdict, v.Summary)
+}

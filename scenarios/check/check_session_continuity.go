@@ -80,7 +80,7 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 				}
 			case r.Status == http.StatusUnauthorized:
 				loggedOut[r.User] = true
-				if j := coveringWindow(ws, r.Start); j >= 0 {
+				if j := overlapping(ws, r); j >= 0 {
 					perFault[j]++
 					allowed++
 					perUser[userFault{j, r.User}]++

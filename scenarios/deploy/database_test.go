@@ -46,6 +46,7 @@ func startMariaPair(t *testing.T, offsets [2]int) *mariaPair {
 			"--socket="+filepath.Join(dir, "sock"), "--pid-file="+filepath.Join(dir, "pid"),
 			"--bind-address=127.0.0.1", "--port="+strconv.Itoa(ports[i]), "--skip-name-resolve",
 			"--server-id="+strconv.Itoa(i+1), "--gtid-domain-id="+strconv.Itoa(i+1), "--log-bin=bin",
+			"--binlog-format=ROW", "--log-slave-updates=ON", // a pair set up as replication-settings asks
 			"--auto-increment-increment=2", "--auto-increment-offset="+strconv.Itoa(offsets[i]),
 			"--innodb-buffer-pool-size=16M", "--log-error="+filepath.Join(dir, "err.log"))
 		p.dsn[i] = fmt.Sprintf("root:@tcp(127.0.0.1:%d)/", ports[i])

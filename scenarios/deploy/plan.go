@@ -80,5 +80,9 @@ func Plan(d *Deployment) []Step {
 			"%s (%s), only with --allow-faults: under load inject `%s`, hold %s, recover `%s` (each bounded by %s; recover always runs, also on Ctrl-C; aborted at once when more than %.0f%% of requests fail over %s)",
 			h.Name, target, redactText(d, h.Inject), h.Hold, redactText(d, h.Recover), h.Timeout, 100*d.Stop.MaxErrorRate, d.Stop.Window)})
 	}
+	if len(d.Require) > 0 {
+		add("judge", "required (a skipped one makes the run incomplete, exit 2): %s; a request waiting over %s is disrupted; fail-back: %s",
+			strings.Join(d.Require, ", "), d.Bounds.MaxStall, d.Bounds.Failback)
+	}
 	return out
 }

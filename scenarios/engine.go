@@ -100,16 +100,17 @@ type run struct {
 	rate  int
 	dur   time.Duration
 
-	env     Environment
-	opened  time.Time
-	labUp   time.Duration
-	rec     *history.Recorder
-	sink    load.Sink
-	lcfg    load.Config
-	stops   []func()
-	lag     []history.LagSample
-	measure map[string]float64
-	res     Result
+	env    Environment
+	opened time.Time
+	labUp  time.Duration
+	rec    *history.Recorder
+	sink   load.Sink
+	lcfg   load.Config
+	// closeHistory flushes and closes the streamed history, if any.
+	closeHistory func()
+	lag          []history.LagSample
+	measure      map[string]float64
+	res          Result
 
 	arrivals  load.Arrivals // the schedule's offered and dropped arrivals
 	loadStart time.Time
@@ -217,13 +218,13 @@ func (r *run) record() error {
 	// Whatever happens, what was recorded reaches the file; while the run
 	// goes it is flushed every second so a crash loses little.
 	stopFlush := flushEvery(r.rec, time.Second)
-	r.stops = append(r.stops, func() { stopFlush(); _ = r.rec.Flush(); _ = f.Close() })
+	r.closeHistory = func() { stopFlush(); _ = r.rec.Flush(); _ = f.Close() }
 	return nil
 }
 
 func (r *run) stopRecording() {
-	for i := len(r.stops) - 1; i >= 0; i-- {
-		r.stops[i]()
+	if r.closeHistory != nil {
+		r.closeHistory()
 	}
 }
 

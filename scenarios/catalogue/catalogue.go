@@ -28,33 +28,34 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios"
 )
 
-// ordered is the catalogue in report order. Each scenario's file adds
+// ranked is the catalogue in report order. Each scenario's file adds
 // itself at init with its rank (register); afterwards it is only read, so
 // it is not mutable state.
-var ordered []scenarios.Spec
+var ranked []rankedSpec
 
-// ranks guards against two scenarios claiming one place.
-var ranks = map[int]bool{}
+type rankedSpec struct {
+	rank int
+	spec scenarios.Spec
+}
 
 // register adds a scenario at init, at its place in the report: lab
 // scenarios first (ranks 10–180), then negative controls (190–). A taken
 // rank is a programming error.
 func register(rank int, s scenarios.Spec) {
-	if ranks[rank] {
-		panic(fmt.Sprintf("catalogue: rank %d taken twice (by %s)", rank, s().Name))
+	at, taken := slices.BinarySearchFunc(ranked, rank, func(e rankedSpec, r int) int { return cmp.Compare(e.rank, r) })
+	if taken {
+		panic(fmt.Sprintf("catalogue: rank %d taken twice (by %s and %s)", rank, ranked[at].spec().Name, s().Name))
 	}
-	ranks[rank] = true
-	at, _ := slices.BinarySearchFunc(ordered, rank, func(sp scenarios.Spec, r int) int { return cmp.Compare(rankOf[sp().Name], r) })
-	rankOf[s().Name] = rank
-	ordered = slices.Insert(ordered, at, s)
+	ranked = slices.Insert(ranked, at, rankedSpec{rank, s})
 }
-
-// rankOf is each registered scenario's rank.
-var rankOf = map[string]int{}
 
 // All lists every scenario, negative controls included, in report order.
 func All() []scenarios.Spec {
-	return slices.Clone(ordered)
+	out := make([]scenarios.Spec, len(ranked))
+	for i, e := range ranked {
+		out[i] = e.spec
+	}
+	return out
 }
 
 // Find returns the catalogue's specs with the given names (repeatable or

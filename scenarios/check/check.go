@@ -79,7 +79,7 @@ func DefaultBounds() Bounds {
 		MaxLossesPerUser:  1,
 		MaxRecovery:       5 * time.Second,
 		FailoverBudget:    200,
-		MaxStall:          time.Second,
+		MaxStall:          DefaultMaxWait,
 		MaxLag:            time.Second,
 		LagGrace:          5 * time.Second,
 		MaxConvergeWait:   30 * time.Second,

@@ -40,7 +40,8 @@ type Failover struct {
 	MaxRecovery   time.Duration
 	Budget        int
 	ConsecutiveOK int
-	// Stall is the wait past which a request is disrupted; zero: 1 s.
+	// Stall is the wait past which a request is disrupted; zero:
+	// DefaultMaxWait.
 	Stall time.Duration
 }
 
@@ -48,7 +49,7 @@ type Failover struct {
 func (f Failover) disrupted(r *history.Request) bool {
 	stall := f.Stall
 	if stall <= 0 {
-		stall = time.Second
+		stall = DefaultMaxWait
 	}
 	return failed(r) || r.Waited() > stall
 }

@@ -43,6 +43,10 @@ type Request struct {
 	Op        Op            `json:"op"`
 	Status    int           `json:"status,omitempty"` // 0 when no response arrived
 	Err       string        `json:"err,omitempty"`    // transport error, if any
+	// LoggedOut is set when the answer showed a lost session as the run's
+	// session flow defines it (logged_out: a 401, a redirect to the login
+	// page, the login form); older histories only have the 401.
+	LoggedOut bool `json:"logged_out,omitempty"`
 
 	Provider      string `json:"provider,omitempty"`       // X-Regify-Provider of the response
 	ServedTenant  string `json:"served_tenant,omitempty"`  // X-Regify-Tenant of the response
@@ -69,8 +73,15 @@ func (r *Request) Waited() time.Duration {
 	return r.Start.Sub(r.Scheduled) + r.Latency
 }
 
-// OK reports whether a response arrived with a 2xx or 3xx status.
-func (r *Request) OK() bool { return r.Err == "" && r.Status >= 200 && r.Status < 400 }
+// OK reports whether a response arrived with a 2xx or 3xx status and did
+// not show a lost session.
+func (r *Request) OK() bool {
+	return r.Err == "" && r.Status >= 200 && r.Status < 400 && !r.LoggedOut
+}
+
+// SessionLost reports whether the answer showed a lost session: the flow
+// said so, or the provider contract's 401.
+func (r *Request) SessionLost() bool { return r.LoggedOut || r.Status == 401 }
 
 // TLSFacts are what a client learned from a TLS handshake.
 type TLSFacts struct {
@@ -234,7 +245,33 @@ type Meta struct {
 	Providers []string `json:"providers,omitempty"`
 	// ProviderShowsSeen is true when providers report forwarded headers.
 	ProviderShowsSeen bool `json:"provider_shows_seen,omitempty"`
+	// Session is how the load got and kept its sessions; nil in older
+	// histories, which all followed the provider contract.
+	Session *SessionFacts `json:"session,omitempty"`
 }
+
+// SessionFacts describe the session flow a run used, as far as judging
+// needs them.
+type SessionFacts struct {
+	// Flow is "contract" (the fake provider's, docs/CONTRACTS.md) or
+	// "custom" (a deployment file's session: steps).
+	Flow string `json:"flow"`
+	// Cookie is the session cookie's name or /pattern/.
+	Cookie string `json:"cookie"`
+	// Rotates is whether every authenticated answer must set a new cookie.
+	Rotates bool `json:"rotates"`
+	// Backend is where answers named their node ("header X-Backend"); ""
+	// when nowhere.
+	Backend string `json:"backend,omitempty"`
+	// Identity is where answers named their session's user; "" when the
+	// load inferred it from the cookie presented.
+	Identity string `json:"identity,omitempty"`
+}
+
+// RotationJudged reports whether every authenticated answer must rotate
+// the session cookie: always in older histories (the contract), else as
+// the flow says.
+func (m *Meta) RotationJudged() bool { return m.Session == nil || m.Session.Rotates }
 
 // Domain is one public name and where it is served.
 type Domain struct {

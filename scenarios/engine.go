@@ -199,9 +199,10 @@ func (r *run) record() error {
 	r.res.Report.Started = started
 	meta := r.env.Meta()
 	meta.RunID, meta.Scenario, meta.Seed, meta.Started = r.cfg.RunID, r.sc.Name, r.cfg.Seed, started
+	r.lcfg = r.env.Load(r.users)
+	meta.Session = r.lcfg.SessionFlow().Facts()
 	r.rec = history.NewRecorder(meta)
 	r.sink = r.env.Sink(r.rec)
-	r.lcfg = r.env.Load(r.users)
 	r.lcfg.Rate, r.lcfg.Duration, r.lcfg.Seed = r.rate, r.dur, r.cfg.Seed
 	r.lcfg.Counters, r.lcfg.Logger, r.lcfg.Arrivals = r.cfg.Counters, r.log, &r.arrivals
 	if r.cfg.HistoryDir == "" {

@@ -15,8 +15,9 @@ import (
 
 // cmdCheck judges a real deployment described by a deployment file.
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "check", "check --target deployment.yaml [--out DIR] [--allow-faults] [--dry-run] [--users N] [--duration D] [--rate R] [--seed N]")
+	fs := newFlags(e, "check", "check --target deployment.yaml [--out DIR] [--allow-faults] [--dry-run] [--users N] [--duration D] [--rate R] [--seed N]\n       regify-verify check --try-session deployment.yaml")
 	file := fs.String("target", "", "the deployment file (see examples/deployment.yaml)")
+	try := fs.String("try-session", "", "run the `file`'s session flow once for one user, print every step, and exit: 0 when it works end to end, 1 when not")
 	out := fs.String("out", "out", "directory for index.html, report.json, junit.xml, summary.md and the histories")
 	allowFaults := fs.Bool("allow-faults", false, "run the file's fault hooks (operator commands that break something); off by default")
 	dryRun := fs.Bool("dry-run", false, "print what the check would do and touch nothing")
@@ -29,6 +30,9 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q: the deployment file is given with --target", fs.Arg(0))}
+	}
+	if *try != "" {
+		return trySession(ctx, e, *try, *file)
 	}
 	if *file == "" {
 		return usageError{errors.New("--target is required: the deployment file to check (see examples/deployment.yaml)")}
@@ -80,6 +84,25 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return usageError{err}
 	}
 	return finishReport(e, rep, *out)
+}
+
+// trySession is check --try-session.
+func trySession(ctx context.Context, e *env, file, target string) error {
+	if target != "" && target != file {
+		return usageError{fmt.Errorf("--try-session %s and --target %s: give one deployment file", file, target)}
+	}
+	d, err := deploy.Load(file)
+	if err != nil {
+		return usageError{err}
+	}
+	ok, err := deploy.TrySession(ctx, d, e.stdout, deploy.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return failedError{"the session flow does not work end to end (see the steps above)"}
+	}
+	return nil
 }
 
 // printPlan prints the steps of a check without touching anything.

@@ -33,7 +33,9 @@ func (Reachability) Name() string { return NameReachability }
 type reach struct {
 	tried, answered int
 	firstErr        string
-	// logins tried and answered 200; the URL and status of the last failed
+	// login requests tried and authenticated answers seen (a session's
+	// user named, or inferred from the flow); the URL and status of the
+	// last login request answered
 	logins, loggedIn int
 	loginURL         string
 	loginStatus      int
@@ -63,13 +65,14 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 			continue
 		}
 		c.tried++
-		if r.Op == history.OpLogin {
+		switch {
+		case r.Op == history.OpLogin:
 			c.logins++
-			if r.Status == 200 {
-				c.loggedIn++
-			} else if r.Status > 0 {
+			if r.Status > 0 {
 				c.loginURL, c.loginStatus = r.URL, r.Status
 			}
+		case r.SessionUser != "" && r.OK():
+			c.loggedIn++
 		}
 		if r.Status > 0 {
 			c.answered++
@@ -93,7 +96,7 @@ func (Reachability) Check(h *history.History) reports.Invariant {
 			case c.logins > 0 && c.loggedIn == 0 && c.loginStatus > 0:
 				// It answers, but no user got a session: the invariants that
 				// need one would all be skipped.
-				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s answered, but none of %d logins succeeded (%s answered %d): check session.login_path and the test password",
+				inv.Evidence = append(inv.Evidence, fmt.Sprintf("%s://%s answered, but none of %d login requests led to a session (%s answered %d): check the session: section (run check --try-session) and the test password",
 					scheme, d.Name, c.logins, c.loginURL, c.loginStatus))
 			default:
 				answered++

@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -61,6 +60,7 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 	outside := map[string]bool{}          // ... of them, outside any failover
 	var ev evidence
 	presented, allowed, unrotated := 0, 0, 0
+	rotation := h.Meta.RotationJudged()
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		if r.User == "" {
@@ -69,16 +69,16 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		if r.TokenSent != "" {
 			presented++
 			switch {
-			case r.Status == http.StatusUnauthorized && r.TokenSent != newest[r.User]:
+			case r.SessionLost() && r.TokenSent != newest[r.User]:
 				// An outdated token revokes the whole session by design: the
 				// 401 that follows on the newest token is not a lost session.
 				delete(newest, r.User)
-			case notRotated(r):
+			case rotation && notRotated(r):
 				unrotated++
 				if ev.want() {
 					ev.lines = append(ev.lines, "session cookie not rotated: "+witness(base, r))
 				}
-			case r.Status == http.StatusUnauthorized:
+			case r.SessionLost():
 				loggedOut[r.User] = true
 				if j := overlapping(ws, r); j >= 0 {
 					perFault[j]++
@@ -129,8 +129,12 @@ func (s SessionContinuity) Check(h *history.History) reports.Invariant {
 		}
 		return fail(&ev, "%s%s", strings.Join(parts, "; "), lost)
 	}
-	return pass("%d requests presented a session token: no logout on the newest token outside a failover, every authenticated answer rotated the cookie%s",
-		presented, lost)
+	rotated := "every authenticated answer rotated the cookie"
+	if !rotation {
+		rotated = "rotation not judged (the session flow says rotates: false)"
+	}
+	return pass("%d requests presented a session token: no logout on the newest token outside a failover, %s%s",
+		presented, rotated, lost)
 }
 
 // coveringWindow returns the index of the first window covering t, or -1.

@@ -76,7 +76,7 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 		k := clientKey{r.SourceIP, r.Tenant}
 		c := clients[k]
 		if !r.OK() {
-			if c != nil && r.Err == "" && (r.Status == 401 || r.Status == 403) {
+			if c != nil && r.Err == "" && (r.SessionLost() || r.Status == 403) {
 				c.denied, c.deniedBy = r.Start, r.Provider
 			}
 			continue
@@ -127,7 +127,10 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 		c.at = r.Start
 	}
 	if len(clients) == 0 {
-		return skip("no successful request named its provider (X-Regify-Provider) with a source IP")
+		if h.Meta.Session != nil && h.Meta.Session.Backend == "" {
+			return stickyBySessions(h, ws)
+		}
+		return skip("no successful request named its provider (%s) with a source IP", backendSource(h))
 	}
 	fb := ""
 	if failbacks > 0 {
@@ -166,4 +169,51 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// backendSource is where the run looked for the node that answered.
+func backendSource(h *history.History) string {
+	if h.Meta.Session == nil {
+		return "X-Regify-Provider"
+	}
+	return h.Meta.Session.Backend
+}
+
+// stickyBySessions judges stickiness when no answer can name its node (the
+// session flow has no backend:): a client moved to another node loses its
+// session there, so a session lost on the newest token outside any
+// provider fault shows a move. Moves that keep the session (a shared
+// session store) cannot be seen this way, and the verdict says so.
+func stickyBySessions(h *history.History, ws []window) reports.Invariant {
+	const how = "judged from session continuity alone: no answer names its node (set backend: to see moves themselves)"
+	base := origin(h)
+	newest := make(map[string]string, 64)
+	var ev evidence
+	presented := 0
+	movers := map[string]bool{}
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if r.User == "" || probe(r) {
+			continue
+		}
+		if r.TokenSent != "" {
+			presented++
+			if r.SessionLost() && r.TokenSent == newest[r.User] && overlapping(ws, r) < 0 && !movers[r.SourceIP+" "+r.Tenant] {
+				movers[r.SourceIP+" "+r.Tenant] = true
+				if ev.want() {
+					ev.lines = append(ev.lines, r.SourceIP+" "+r.Tenant+" lost its session on its newest token while no provider was faulted: "+witness(base, r))
+				}
+			}
+		}
+		if r.TokenReceived != "" {
+			newest[r.User] = r.TokenReceived
+		}
+	}
+	if presented == 0 {
+		return skip("no answer named its node and no request presented a session token: stickiness cannot be judged (set backend: in the deployment file)")
+	}
+	if ev.count() > 0 {
+		return fail(&ev, "%d clients lost their session outside any provider fault: they were moved to another node (%s)", len(movers), how)
+	}
+	return pass("%d requests presented their newest session token and none lost it outside a provider fault (%s)", presented, how)
 }

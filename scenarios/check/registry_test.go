@@ -197,6 +197,7 @@ var literalAllowed = []struct{ path, name, why string }{
 	{"fakeprovider/", NameClearing, "the fake clearing service's JSON and log keys"},
 	{"cmd/regify-verify/", NameClearing, "the 'clearing' sub-command and the provider's --clearing flag"},
 	{"scenarios/deploy/parse.go", NameTLS, "the deployment file's YAML section"},
+	{"scenarios/deploy/parse_session.go", NameRedirect, "the session flow's YAML key (expect.redirect, logged_out.redirect)"},
 }
 
 func allowed(path, name string) bool {

@@ -176,7 +176,18 @@ func loadConfig(d *Deployment, opts Options) load.Config {
 		Rate: opts.Rate, Duration: opts.Duration, Password: d.Session.Password, CA: d.TLS.Roots,
 		Dial: opts.Dial, Timeout: d.Load.Timeout, Seed: opts.Seed, Counters: opts.Counters, Logger: opts.Logger,
 		Paths: load.Paths{Login: d.Session.LoginPath, Inbox: d.Session.ProbePath}, Mix: loadMix(d),
+		Flow: sessionFlow(d),
 	}
+}
+
+// sessionFlow is the deployment's session flow; a Deployment built in
+// code without one (no login steps) follows the provider contract.
+func sessionFlow(d *Deployment) *load.Flow {
+	if len(d.Session.Flow.Login) == 0 {
+		return nil
+	}
+	f := d.Session.Flow
+	return &f
 }
 
 // loadMix is the load's request mix: read-only unless the deployment

@@ -138,8 +138,8 @@ func (e *env) Annotate(sc *reports.Scenario, h *history.History) {
 // requireHints say, per required invariant, which key of the deployment
 // file lets it be judged.
 var requireHints = map[string]string{
-	check.NameStickiness:             "let responses name their backend (provider_header) so moves between providers can be seen",
-	check.NameSessionContinuity:      "make the session flow work (session: login_path, probe_path, password)",
+	check.NameStickiness:             "let responses name their node (backend: a header the balancer adds, a cookie or a body pattern; check --try-session shows what the answers carry)",
+	check.NameSessionContinuity:      "make the session flow work (session: login, probe, cookie and accounts; check --try-session shows each step)",
 	check.NameRedirect:               "give each domain its plain-http URL (domains[].http)",
 	check.NameTLS:                    "give each domain its https URL (domains[].https)",
 	check.NameReplicationHealth:      "give database: a and b DSNs of an account that may read the replica status",

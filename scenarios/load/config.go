@@ -100,8 +100,12 @@ type Config struct {
 	Seed int64
 	// Mix weighs inbox, send, read and logout; DefaultMix if zero.
 	Mix Mix
-	// Paths of login and inbox; a zero field means DefaultPaths'.
+	// Paths of login and inbox; a zero field means DefaultPaths'. Only
+	// used when Flow is nil.
 	Paths Paths
+	// Flow is how users log in, keep and lose their session; nil means
+	// the provider contract's (ContractFlow with Paths).
+	Flow *Flow
 	// Counters, when set, is updated while the run goes, for progress lines.
 	Counters *Counters
 	// Arrivals, when set, receives the schedule's count at the end: the
@@ -119,6 +123,16 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// SessionFlow is the flow the users follow: Flow, or the provider
+// contract's with Paths.
+func (c *Config) SessionFlow() *Flow {
+	if c.Flow != nil {
+		return c.Flow
+	}
+	f := ContractFlow(c.Paths)
+	return &f
+}
+
 // withDefaults returns a copy with zero fields filled in.
 func (c Config) withDefaults() Config {
 	if c.Timeout <= 0 {
@@ -133,6 +147,7 @@ func (c Config) withDefaults() Config {
 	if c.Paths.Inbox == "" {
 		c.Paths.Inbox = DefaultPaths.Inbox
 	}
+	c.Flow = c.SessionFlow()
 	if c.Counters == nil {
 		c.Counters = new(Counters)
 	}
@@ -177,6 +192,11 @@ func (c Config) validate() error {
 	for _, p := range []struct{ name, path string }{{"login", c.Paths.Login}, {"inbox", c.Paths.Inbox}} {
 		if p.path != "" && !strings.HasPrefix(p.path, "/") {
 			errs = append(errs, fmt.Errorf("%s path %q: want a path starting with /", p.name, p.path))
+		}
+	}
+	if c.Flow != nil {
+		if err := c.Flow.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("session flow: %w", err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -214,6 +214,8 @@ type labOptions struct {
 	paths map[string]string
 	// minTLS is the https listeners' lowest version; 0 is Go's default (1.2).
 	minTLS uint16
+	// app, when set, is served on https instead of the fake provider.
+	app http.Handler
 }
 
 // renamed serves h with the paths of opt.paths.
@@ -271,7 +273,11 @@ func newTestLab(t testing.TB, fake *fakeProvider, opt labOptions) *testLab {
 		httpsLn, err := net.Listen("tcp", ip+":0")
 		require.NoError(t, err)
 		httpsPort := httpsLn.Addr().(*net.TCPAddr).Port
-		serve(t, tls.NewListener(httpsLn, tcfg), renamed(fake, opt.paths))
+		var app http.Handler = renamed(fake, opt.paths)
+		if opt.app != nil {
+			app = opt.app
+		}
+		serve(t, tls.NewListener(httpsLn, tcfg), app)
 
 		var plain http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			host, _, _ := net.SplitHostPort(r.Host)

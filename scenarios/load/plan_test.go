@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -20,9 +21,17 @@ func walk(p *plan, n int, answer func(step) int) []step {
 	for range n {
 		s := p.next()
 		out = append(out, s)
-		p.done(s, answer(s))
+		p.done(s, status(answer(s)))
 	}
 	return out
+}
+
+// status is an answer with only a status (0: no answer arrived).
+func status(code int) *answer {
+	if code == 0 {
+		return &answer{err: errors.New("no answer")}
+	}
+	return &answer{status: code, header: http.Header{}}
 }
 
 func ok(s step) int {
@@ -70,12 +79,12 @@ func TestPlanReactsToAnswers(t *testing.T) {
 			require.Equal(t, history.OpLogin, login.op)
 			assert.Equal(t, "u001", login.form.Get("user"))
 			assert.Equal(t, "pw", login.form.Get("password"))
-			p.done(login, http.StatusOK)
+			p.done(login, status(http.StatusOK))
 			first := p.next()
 			require.Equal(t, history.OpSend, first.op)
 			assert.Equal(t, "5-u001-1", first.msgID)
 			assert.Equal(t, first.msgID, first.form.Get("id"))
-			p.done(first, tt.answer(first))
+			p.done(first, status(tt.answer(first)))
 			var after []step
 			if tt.want != nil {
 				after = walk(p, len(tt.want), ok)

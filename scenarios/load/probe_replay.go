@@ -3,9 +3,6 @@ package load
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/netip"
-	"net/url"
 
 	"github.com/regify-verify/regify-verify/history"
 )
@@ -21,12 +18,14 @@ const (
 )
 
 // ProbeReplay proves that an outdated token is worthless. Per domain a
-// victim logs in and makes one request (its token rotates); then an
-// attacker from another source address presents the victim's first token.
-// A provider that behaves like regify answers 401 (and revokes the
-// session). If the attacker gets the victim's session, the record shows a
-// response whose session user is not the requesting user: cookie-isolation
-// fails. Every exchange is recorded; transport errors go into the records.
+// victim logs in (the session flow's login) and probes its session once,
+// which rotates its token; then an attacker from another source address
+// presents the victim's first token on the probe, once and read-only. An
+// application that behaves like regify refuses it (and may revoke the
+// victim's session: the expected outcome). If the attacker gets the
+// victim's session, the record shows a response whose session user is not
+// the requesting user: cookie-isolation fails. Every exchange is recorded;
+// transport errors go into the records.
 func ProbeReplay(ctx context.Context, cfg Config, sink Sink) error {
 	if err := checkProbeConfig(&cfg, "replay probe"); err != nil {
 		return err
@@ -34,37 +33,43 @@ func ProbeReplay(ctx context.Context, cfg Config, sink Sink) error {
 	cfg = cfg.withDefaults()
 	src := probeSources(&cfg)
 	victimIP, attackerIP := src[0], src[len(src)-1]
+	acct := cfg.Flow.account(0, cfg.Password)
+	if cfg.Flow.Contract && len(cfg.Flow.Accounts) == 0 {
+		acct.User = ReplayVictim // the contract's provider takes any user
+	}
 	for _, d := range cfg.Domains {
-		base, err := baseURL(d.HTTPS, "https")
+		victim, err := NewSession(cfg, d, victimIP, ReplayVictim, acct)
 		if err != nil {
 			return fmt.Errorf("replay probe of %s: %w", d.Name, err)
 		}
-		victim := probeClient(&cfg, victimIP)
-		login := replayDo(ctx, victim, victimIP, d.Name, ReplayVictim, http.MethodPost, base.JoinPath("login").String(),
-			url.Values{"user": {ReplayVictim}, "password": {cfg.Password}}, "", history.OpLogin)
-		sink.Add(login)
-		stolen := login.TokenReceived
-		if stolen == "" {
-			victim.CloseIdleConnections()
-			continue // no session to steal; the login's record says why
+		steps, ok := victim.Login(ctx)
+		for _, x := range steps {
+			sink.Add(x.Rec)
 		}
-		rotate := replayDo(ctx, victim, victimIP, d.Name, ReplayVictim, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, history.OpInbox)
-		sink.Add(rotate)
-		victim.CloseIdleConnections()
+		stolen := victim.Token()
+		if !ok || stolen == "" {
+			victim.Close()
+			continue // no session to steal; the login's records say why
+		}
+		sink.Add(victim.Do(ctx, &cfg.Flow.Probe, history.OpInbox, "").Rec)
+		victim.Close()
 		if cfg.ReplayBarrier != nil {
 			if err := cfg.ReplayBarrier(ctx); err != nil {
 				cfg.Logger.Warn("replay probe: rotation not replicated before the replay", "domain", d.Name, "err", err)
 			}
 		}
 
-		attacker := probeClient(&cfg, attackerIP)
-		sink.Add(replayDo(ctx, attacker, attackerIP, d.Name, ReplayAttacker, http.MethodGet, base.JoinPath("inbox").String(), nil, stolen, OpReplay))
-		attacker.CloseIdleConnections()
+		attacker, err := NewSession(cfg, d, attackerIP, ReplayAttacker, Account{})
+		if err != nil {
+			return fmt.Errorf("replay probe of %s: %w", d.Name, err)
+		}
+		x := attacker.Do(ctx, &cfg.Flow.Probe, OpReplay, stolen)
+		if x.Rec.SessionUser == "" && cfg.Flow.Identity.IsZero() && x.Met {
+			// Answered as the victim's session would be: it is the victim's.
+			x.Rec.SessionUser = ReplayVictim
+		}
+		sink.Add(x.Rec)
+		attacker.Close()
 	}
 	return nil
-}
-
-// replayDo sends one request with an explicit session token and records it.
-func replayDo(ctx context.Context, c *http.Client, source netip.Addr, tenant, user, method, target string, form url.Values, token string, op history.Op) history.Request {
-	return probeDo(ctx, c, source, history.Request{User: user, Tenant: tenant, Method: method, URL: target, Op: op, TokenSent: token}, form)
 }

@@ -42,7 +42,7 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 			}
 		}
 	}()
-	rt := &router{ctx: ctx, users: users, sink: sink, stats: cfg.Counters, log: cfg.Logger}
+	rt := &router{ctx: ctx, users: users, sink: sink, flow: cfg.Flow, stats: cfg.Counters, log: cfg.Logger}
 
 	workers := uint64(min(cfg.Users, 16))
 	atk := vegeta.NewAttacker(
@@ -133,8 +133,7 @@ func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*use
 			return nil, fmt.Errorf("load: user %d: %w", i, err)
 		}
 		base.Path = strings.TrimSuffix(base.Path, "/")
-		pl := newPlan(cfg.Seed, i, cfg.Users, cfg.Password, cfg.Mix)
-		pl.paths = cfg.Paths
+		pl := newFlowPlan(cfg.Seed, i, cfg.Users, cfg.Flow, cfg.Flow.account(i, cfg.Password), cfg.Mix)
 		u := &user{
 			idx:    i,
 			name:   userName(i),
@@ -171,11 +170,17 @@ func (r *router) targeter(ctx context.Context) vegeta.Targeter {
 		}
 		st := u.plan.next()
 		u.cur, u.due = st, due
-		target := *u.base
-		target.Path += st.path
+		url, err := target(u.base, st.path, nil)
+		if err != nil {
+			u.turns.done() // no request will end this turn
+			return fmt.Errorf("load: %s: %w", u.name, err)
+		}
 		t.Method = st.method
-		t.URL = target.String()
+		t.URL = url
 		t.Header = http.Header{UserHeader: {strconv.Itoa(u.idx)}}
+		for k, vs := range st.header {
+			t.Header[k] = vs
+		}
 		if st.form != nil {
 			t.Body = []byte(st.form.Encode())
 			t.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -64,6 +64,7 @@ type router struct {
 	users []*user
 	sched *schedule
 	sink  Sink
+	flow  *Flow
 	stats *Counters
 	log   *slog.Logger
 }
@@ -102,21 +103,15 @@ func (r *router) roundTrip(u *user, req *http.Request) (*http.Response, error) {
 		MessageID: st.msgID,
 		Scheduled: u.due,
 	}
-	for _, c := range u.jar.Cookies(out.URL) {
+	jarred := u.jar.Cookies(out.URL)
+	for _, c := range jarred {
 		out.AddCookie(c)
-		if c.Name == SessionCookie {
-			rec.TokenSent = c.Value
-		}
 	}
+	rec.TokenSent = r.flow.presented(jarred)
 
 	r.stats.inFlight.Add(1)
 	rec.Start = time.Now()
-	resp, err := u.rt.RoundTrip(out)
-	var body []byte
-	if err == nil {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		_ = resp.Body.Close() // the body is read; a close error changes nothing
-	}
+	resp, body, err := r.send(u, out, st)
 	rec.Latency = time.Since(rec.Start)
 	r.stats.inFlight.Add(-1)
 
@@ -124,17 +119,18 @@ func (r *router) roundTrip(u *user, req *http.Request) (*http.Response, error) {
 	if ip := hostIP(local); ip != "" {
 		rec.SourceIP = ip // where the connection really came from
 	}
+	a := newAnswer(resp, body, err)
 	if resp != nil {
 		if serr := addResponse(&rec, resp, remote); serr != nil {
 			// The header is informative; a bad one must not fail the request.
 			r.log.Warn("undecodable X-Regify-Seen header", "user", u.name, "url", rec.URL, "err", serr)
 		}
-		u.jar.SetCookies(out.URL, resp.Cookies())
+		r.flow.observe(&rec, a, st.expect(), u.name)
 	}
 	if err != nil {
 		rec.Err = err.Error()
 	}
-	u.plan.done(st, rec.Status)
+	u.plan.done(st, a)
 	r.stats.requests.Add(1)
 	if failed(&rec) {
 		r.stats.errors.Add(1)
@@ -147,6 +143,42 @@ func (r *router) roundTrip(u *user, req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.Request = req
 	return resp, nil
+}
+
+// send sends one request of u: see exchange.
+func (r *router) send(u *user, req *http.Request, st step) (*http.Response, []byte, error) {
+	return exchange(u.rt, u.jar, req, st.def != nil && st.def.Follow)
+}
+
+// exchange sends req with rt, reads the body and stores the cookies the
+// answer sets in jar. With follow it follows redirects (GET, at most
+// maxRedirects, each hop with the jar's cookies) and returns the last
+// answer.
+func exchange(rt http.RoundTripper, jar http.CookieJar, req *http.Request, follow bool) (*http.Response, []byte, error) {
+	for hop := 0; ; hop++ {
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		_ = resp.Body.Close() // the body is read; a close error changes nothing
+		jar.SetCookies(req.URL, resp.Cookies())
+		loc, lerr := resp.Location()
+		if err != nil || !follow || lerr != nil || resp.StatusCode < 300 || resp.StatusCode >= 400 {
+			return resp, body, err
+		}
+		if hop == maxRedirects {
+			return resp, body, fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		next, err := http.NewRequestWithContext(req.Context(), http.MethodGet, loc.String(), nil)
+		if err != nil {
+			return resp, body, fmt.Errorf("follow redirect to %s: %w", loc, err)
+		}
+		for _, c := range jar.Cookies(next.URL) {
+			next.AddCookie(c)
+		}
+		req = next
+	}
 }
 
 // newJar makes a user's own cookie jar.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // Deployment is a parsed and validated deployment file.
@@ -83,13 +84,21 @@ type Clients struct {
 }
 
 // Session is how the harness gets a session: the provider contract's login
-// with a test account.
+// with a test account, or the file's own login flow (session.login).
 type Session struct {
+	// LoginPath and ProbePath are the provider contract's (login_path,
+	// probe_path); a custom flow refuses them and they keep the defaults.
 	LoginPath string
 	ProbePath string
-	// Password is the test account's password. It never appears in any
-	// output; String methods and reports redact it.
+	// Password is the test account's password: each user logs in as itself
+	// (u001, …) with it when Flow.Accounts is empty. It never appears in
+	// any output; String methods and reports redact it.
 	Password string
+	// Flow is how a simulated user gets, keeps and gives up a session:
+	// load.ContractFlow at LoginPath and ProbePath unless the file gives
+	// login: steps. Its Backend comes from the top-level backend: or
+	// provider_header. Account passwords are secrets like Password.
+	Flow load.Flow
 	// Writes lets the load send messages (session.writes: true). Without
 	// it the load only logs in, lists the inbox and logs out, and the
 	// invariants that need sends are skipped.

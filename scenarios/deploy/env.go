@@ -71,10 +71,19 @@ func (e *env) Faults() faults.Env {
 }
 
 // Probe reads each site's certificate and HSTS header for the tls
-// invariant's annotations.
-func (e *env) Probe(ctx context.Context, lcfg load.Config, _ load.Sink) error {
+// invariant's annotations. When the session must rotate, a dedicated probe
+// user then replays its previous cookie once per name (read-only: only the
+// probe is asked), which cookie-isolation judges: an application that
+// rotates as the guide means it refuses the replaced cookie (and may revoke
+// that user's session, the expected outcome).
+func (e *env) Probe(ctx context.Context, lcfg load.Config, sink load.Sink) error {
 	for _, dom := range e.d.Domains {
 		e.sites = append(e.sites, probeSite(ctx, lcfg, dom, lcfg.SourceIPs[0]))
+	}
+	if lcfg.SessionFlow().Rotates {
+		if err := load.ProbeReplay(ctx, lcfg, sink); err != nil {
+			return fmt.Errorf("replay probe: %w", err)
+		}
 	}
 	return ctx.Err()
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -24,11 +23,10 @@ import (
 
 // Keys of each section, in the order the example file uses.
 var (
-	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "load", "database", "faults", "stop", "bounds", "require"}
+	topKeys      = []string{"name", "mode", "domains", "tls", "clients", "session", "provider_header", "backend", "load", "database", "faults", "stop", "bounds", "require"}
 	domainKeys   = []string{"name", "https", "http", "address"}
 	tlsKeys      = []string{"ca_file", "min_validity"}
 	clientKeys   = []string{"source_ips"}
-	sessionKeys  = []string{"login_path", "probe_path", "password", "password_env", "writes"}
 	loadKeys     = []string{"users", "rate", "duration", "timeout"}
 	databaseKeys = []string{"a", "b", "tables", "max_lag"}
 	faultKeys    = []string{"name", "inject", "recover", "provider", "hold", "timeout"}
@@ -168,19 +166,8 @@ func (p *parser) top(root *yaml.Node) error {
 	if err := p.session(m); err != nil {
 		return err
 	}
-	p.d.ProviderHeader = DefaultProviderHeader
-	if present(m, "provider_header") {
-		h, err := w.str(m["provider_header"], "provider_header")
-		if err != nil {
-			return err
-		}
-		switch http.CanonicalHeaderKey(h) {
-		case DefaultProviderHeader, BackendHeader:
-			p.d.ProviderHeader = http.CanonicalHeaderKey(h)
-		default:
-			return w.errf(m["provider_header"].val, "provider_header", "%q is not supported: use %s (the provider names itself) or %s (the balancer names the backend)",
-				clip(h), DefaultProviderHeader, BackendHeader)
-		}
+	if err := p.backend(m); err != nil {
+		return err
 	}
 	if err := p.load(m); err != nil {
 		return err
@@ -499,71 +486,6 @@ func (p *parser) clients(f field) error {
 		}
 	}
 	p.d.Clients.Spec = strings.Join(specs, ", ")
-	return nil
-}
-
-func (p *parser) session(m map[string]field) error {
-	w := p.w
-	s := Session{LoginPath: DefaultLoginPath, ProbePath: DefaultProbePath, Password: DefaultPassword}
-	defer func() { p.d.Session = s }()
-	if !present(m, "session") {
-		return nil
-	}
-	sec, err := w.mapping(m["session"].val, "session", sessionKeys...)
-	if err != nil {
-		return err
-	}
-	// The load logs in at login_path and probes the session at probe_path,
-	// below each domain's base URL (docs/CONTRACTS.md has the defaults).
-	for _, k := range []struct {
-		key string
-		dst *string
-	}{{"login_path", &s.LoginPath}, {"probe_path", &s.ProbePath}} {
-		if !present(sec, k.key) {
-			continue
-		}
-		v, err := w.str(sec[k.key], "session."+k.key)
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(v, "/") {
-			return w.errf(sec[k.key].val, "session."+k.key, "%q: want a path starting with /", clip(v))
-		}
-		if strings.ContainsAny(v, "?# \t") {
-			return w.errf(sec[k.key].val, "session."+k.key, "%q: want a plain path, without query, fragment or spaces", clip(v))
-		}
-		*k.dst = v
-	}
-	if present(sec, "writes") {
-		if s.Writes, err = w.boolean(sec["writes"], "session.writes"); err != nil {
-			return err
-		}
-	}
-	if present(sec, "password") && present(sec, "password_env") {
-		return w.errf(sec["password_env"].key, "session.password_env", "give password or password_env, not both")
-	}
-	if present(sec, "password") {
-		f := sec["password"]
-		if f.val.Kind != yaml.ScalarNode || f.val.Value == "" {
-			return w.errf(line(f), "session.password", "want a text value (not shown here)")
-		}
-		s.Password = f.val.Value
-	}
-	if present(sec, "password_env") {
-		f := sec["password_env"]
-		name, err := w.str(f, "session.password_env")
-		if err != nil {
-			return err
-		}
-		if !envRE.MatchString(name) {
-			return w.errf(f.val, "session.password_env", "%q is not an environment variable name", clip(name))
-		}
-		v, ok := os.LookupEnv(name)
-		if !ok || v == "" {
-			return w.errf(f.val, "session.password_env", "the environment variable %s is not set", name)
-		}
-		s.Password = v
-	}
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 func TestParseGood(t *testing.T) {
@@ -65,6 +67,7 @@ func TestParseSession(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := Parse([]byte(head+tt.session), "d.yaml")
 			require.NoError(t, err)
+			tt.want.Flow = load.ContractFlow(load.Paths{Login: tt.want.LoginPath, Inbox: tt.want.ProbePath})
 			assert.Equal(t, tt.want, d.Session)
 		})
 	}
@@ -162,6 +165,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if d.Name == "" || len(d.Domains) == 0 || len(d.Clients.SourceIPs) == 0 || d.Load.Users < 1 || d.Load.Users > len(d.Clients.SourceIPs) {
 			t.Fatalf("accepted an incomplete deployment: %+v", d)
+		}
+		if err := d.Session.Flow.Validate(); err != nil {
+			t.Fatalf("accepted a session flow that does not validate: %v", err)
 		}
 		for _, h := range d.Faults {
 			if h.Name == "" || h.Inject == "" || h.Recover == "" {

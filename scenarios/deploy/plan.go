@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // Step is one thing Check would do, for --dry-run.
@@ -53,8 +54,16 @@ func Plan(d *Deployment) []Step {
 		add(check.NameRedirect, "%s: GET / and two paths with queries, expect a redirect to the same host, path and query on https, never content", dom.HTTP)
 	}
 	ips := d.Clients.SourceIPs[:d.Load.Users]
-	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, log in at %s (test password: ***), probe the session at %s, rotating cookies, %s names the provider",
-		d.Load.Users, ips[0], ips[len(ips)-1], d.Load.Rate, d.Load.Duration, d.Session.LoginPath, d.Session.ProbePath, d.ProviderHeader)
+	f := sessionFlow(d)
+	if f == nil {
+		c := load.ContractFlow(load.Paths{Login: d.Session.LoginPath, Inbox: d.Session.ProbePath})
+		f = &c
+	}
+	add("load", "%d users, each from its own source IP (%s … %s), %d req/s for %s, %s",
+		d.Load.Users, ips[0], ips[len(ips)-1], d.Load.Rate, d.Load.Duration, describeFlow(f))
+	if f.Rotates {
+		add("load", "a probe user logs in once per name, probes its session and replays its replaced cookie once from another address: it must be refused")
+	}
 	if d.Session.Writes {
 		add("load", "session.writes: true — the users also send test messages (about 30%% of requests) and read them back: these messages stay in your system")
 	} else {
@@ -85,4 +94,26 @@ func Plan(d *Deployment) []Step {
 			strings.Join(d.Require, ", "), d.Bounds.MaxStall, d.Bounds.Failback)
 	}
 	return out
+}
+
+// describeFlow says in one line how the users get and keep a session.
+func describeFlow(f *load.Flow) string {
+	steps := make([]string, len(f.Login))
+	for i, st := range f.Login {
+		steps[i] = st.Method + " " + st.Path
+	}
+	who := "each user as itself (test password: ***)"
+	if n := len(f.Accounts); n > 0 {
+		who = fmt.Sprintf("%d account(s) taken in turn (passwords: ***)", n)
+	}
+	rot := "the cookie must rotate on every authenticated answer"
+	if !f.Rotates {
+		rot = "rotation not judged (rotates: false)"
+	}
+	backend := f.Backend.String() + " names the node"
+	if f.Backend.IsZero() {
+		backend = "no answer names its node (stickiness judged from sessions alone)"
+	}
+	return fmt.Sprintf("log in with %s as %s, probe the session with %s %s, session cookie %s, %s; lost session: %s; %s",
+		strings.Join(steps, " → "), who, f.Probe.Method, f.Probe.Path, f.Cookie, rot, f.LoggedOut, backend)
 }

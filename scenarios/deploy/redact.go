@@ -27,6 +27,9 @@ func redactText(d *Deployment, s string) string {
 	if d.Session.Password != "" && d.Session.Password != DefaultPassword {
 		secrets = append(secrets, d.Session.Password)
 	}
+	for _, a := range d.Session.Flow.Accounts {
+		secrets = append(secrets, a.Password)
+	}
 	if db := d.Database; db != nil {
 		for _, dsn := range []string{db.A, db.B} {
 			if cfg, err := mysql.ParseDSN(dsn); err == nil && cfg.Passwd != "" {

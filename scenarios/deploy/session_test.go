@@ -48,7 +48,7 @@ func TestCheckUsesSessionPaths(t *testing.T) {
 			g := newGoRig(t, goRigOptions{paths: map[string]string{"/auth/signin": "/login", "/home": "/inbox"}})
 			d := g.deployment(t, tt.session)
 			assert.Equal(t, tt.wantPaths, loadConfig(d, Options{Users: 1}).Paths)
-			assert.Contains(t, Plan(d)[len(d.Domains)*2].What, "log in at "+tt.wantPaths.Login)
+			assert.Contains(t, Plan(d)[len(d.Domains)*2].What, "log in with POST "+tt.wantPaths.Login)
 
 			sc := checkOnce(t, d, Options{})
 			cont := findVerdict(t, sc, check.NameSessionContinuity)

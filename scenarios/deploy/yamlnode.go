@@ -279,3 +279,47 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// entries reads a mapping whose keys are the file's own names (form
+// fields, headers, variables), in the order the file gives them. Keys must
+// be plain scalars, neither merged (<<) nor given twice.
+func (w *walker) entries(f field, path, what string) ([]field, error) {
+	n := f.val
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, w.errf(line(f), path, "want a mapping of %s, got %s", what, kindName(orEmpty(n)))
+	}
+	out := make([]field, 0, len(n.Content)/2)
+	first := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
+			return nil, w.errf(n.Content[i], path, "a key must be a plain word, got %s", kindName(orEmpty(k)))
+		}
+		if k.Tag == "!!merge" {
+			return nil, w.errf(k, join(path, k.Value), "merge keys (<<) are not supported; write the keys out")
+		}
+		if strings.TrimSpace(k.Value) == "" {
+			return nil, w.errf(k, path, "an empty key")
+		}
+		if at, dup := first[k.Value]; dup {
+			return nil, w.errf(k, join(path, k.Value), "duplicate key (first at line %d)", at)
+		}
+		first[k.Value] = k.Line
+		out = append(out, field{key: k, val: deref(v)})
+	}
+	return out, nil
+}
+
+// text reads a scalar as it is written; empty is allowed ("" in YAML),
+// nothing (a missing value) is not. Line breaks are refused: the text goes
+// into a request.
+func (w *walker) text(f field, path string) (string, error) {
+	n := f.val
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", w.errf(line(f), path, "want a text value (\"\" for an empty one), got %s", kindName(orEmpty(n)))
+	}
+	if strings.ContainsAny(n.Value, "\x00\r\n") {
+		return "", w.errf(n, path, "contains a NUL or a line break")
+	}
+	return n.Value, nil
+}

@@ -51,6 +51,13 @@ type Account struct {
 	Password string // never printed
 }
 
+// String names the account without its password, so a Flow printed with
+// %v shows no secret.
+func (a Account) String() string { return a.User + ":***" }
+
+// GoString is String: %#v shows no secret either.
+func (a Account) GoString() string { return a.String() }
+
 // CookieName is a session cookie's name or, when Pattern is set, a
 // regular expression its name matches.
 type CookieName struct {

@@ -48,4 +48,11 @@ func TestInertFaultIsNotJudged(t *testing.T) {
 	rep := reports.Report{Scenarios: []reports.Scenario{sc}}
 	rep.Finish()
 	assert.Equal(t, reports.Incomplete, rep.Verdict, "an inert fault is never a pass")
+
+	// Re-judging the saved history earns the verdict again: the same
+	// reasons, from the history alone.
+	again, err := Judge(res.History, func(string) (Spec, error) { return spec, nil })
+	require.NoError(t, err)
+	assert.Equal(t, sc.NotJudged, again.NotJudged)
+	assert.Equal(t, sc.Faults[0].Effect, again.Faults[0].Effect)
 }

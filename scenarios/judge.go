@@ -9,6 +9,7 @@ import (
 	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
 // Judge judges a recorded history again with its scenario's invariants and
@@ -24,14 +25,38 @@ func Judge(h *history.History, lookup func(name string) (Spec, error)) (reports.
 	if dur <= 0 {
 		dur = DefaultDuration
 	}
-	return reports.Scenario{
+	rep := reports.Scenario{
 		Name: sc.Name, Description: sc.Description, Started: h.Meta.Started, Ended: h.Meta.Ended,
 		Negative: sc.Negative, Expect: sc.ExpectFail,
 		Invariants: check.Run(h, sc.invariants()),
 		Timeline:   check.Timeline(h, TimelineBucket(dur)),
 		Faults:     check.FaultWindows(h),
 		Measures:   h.Final.Measures,
-	}, nil
+	}
+	// The verdict is earned again, as in the run: every fault must show
+	// its effect in the history and every required invariant be judged.
+	rep.NotJudged = append(rep.NotJudged, faultsBit(h, scheduledFaults(h, sc.Faults), rep.Faults)...)
+	rep.NotJudged = append(rep.NotJudged, requiredJudged(sc.Requires, rep.Invariants)...)
+	return rep, nil
+}
+
+// scheduledFaults pairs the history's fault records with the scenario's
+// schedule, in order, by name and target: the faults whose effects can be
+// checked again. A record the schedule does not hold (a drill's) is left
+// out, as it was not checked in the run either.
+func scheduledFaults(h *history.History, steps []Step) []faults.Injected {
+	used := make([]bool, len(steps))
+	var out []faults.Injected
+	for _, rec := range h.Faults {
+		for i, st := range steps {
+			if !used[i] && st.Fault != nil && st.Fault.Name() == rec.Name && st.Fault.Target() == rec.Target {
+				used[i] = true
+				out = append(out, faults.Injected{Fault: st.Fault, ID: rec.ID, At: rec.Injected})
+				break
+			}
+		}
+	}
+	return out
 }
 
 // ReadHistories reads every *.jsonl history in dir, sorted by file name.

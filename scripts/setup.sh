@@ -17,6 +17,9 @@ declare -A want=(
   [xmllint]=libxml2-utils
   [ip]=iproute2
   [taskset]=util-linux
+  # php-cli: the PHP test application (scenarios/deploy/testdata/phpapp),
+  # served by php's built-in server on two nodes behind HAProxy and nginx.
+  [php]=php-cli
 )
 
 missing=()

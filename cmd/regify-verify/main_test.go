@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,4 +132,28 @@ func TestCheckMalformedDeployment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTrySessionExitCodes: a malformed file exits 2 naming the key; a flow
+// that cannot log in (nothing listens) exits 1 with the steps printed.
+func TestTrySessionExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: x\ndomains:\n  - name: abc.test\n    https: https://abc.test/\nclients:\n  source_ips: 127.0.10.1\nsession:\n  login: []\n"), 0o600))
+	var out, errOut bytes.Buffer
+	assert.Equal(t, exitInvalid, realMain([]string{"check", "--try-session", bad}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "bad.yaml:7: session.cookie: required key missing")
+
+	l, err := net.Listen("tcp", "127.0.5.9:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte(fmt.Sprintf("name: x\ndomains:\n  - name: abc.test\n    https: https://abc.test:%d/\n    address: 127.0.5.9\nclients:\n  source_ips: 127.0.10.1\nload: {timeout: 1s}\n", port)), 0o600))
+	out.Reset()
+	errOut.Reset()
+	assert.Equal(t, exitFailed, realMain([]string{"check", "--try-session", good}, &out, &errOut), "%s", &errOut)
+	assert.Contains(t, out.String(), "1. login  POST https://abc.test:")
+	assert.Contains(t, out.String(), "→ no answer:")
+	assert.Contains(t, errOut.String(), "the session flow does not work end to end")
 }

@@ -129,7 +129,10 @@ func printExchange(w io.Writer, n int, x load.Exchange, secrets []string) {
 		if slices.Contains(secrets, v) && v != "" {
 			v = "***"
 		}
-		fmt.Fprintf(w, "     form %s=%s\n", k, shorten(v))
+		if len(v) > 40 {
+			v = shorten(v)
+		}
+		fmt.Fprintf(w, "     form %s=%s\n", k, v)
 	}
 	if r.Err != "" {
 		fmt.Fprintf(w, "   → no answer: %s\n", r.Err)

@@ -245,6 +245,9 @@ type Meta struct {
 	Providers []string `json:"providers,omitempty"`
 	// ProviderShowsSeen is true when providers report forwarded headers.
 	ProviderShowsSeen bool `json:"provider_shows_seen,omitempty"`
+	// Load is how long the load was meant to run (the schedule scales with
+	// it); zero in older histories.
+	Load time.Duration `json:"load_ns,omitempty"`
 	// Session is how the load got and kept its sessions; nil in older
 	// histories, which all followed the provider contract.
 	Session *SessionFacts `json:"session,omitempty"`

@@ -26,6 +26,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
+	"addDur": func(a, b time.Duration) time.Duration { return a + b },
 	"dur": func(d time.Duration) string {
 		if d < 2*time.Minute {
 			return fmt.Sprintf("%.1f s", d.Seconds())
@@ -89,6 +90,7 @@ type scenarioView struct {
 	Compact    bool // some invariants go in the compact table
 	Measures   []measureView
 	Faults     []faultView
+	Schedule   []PlannedFault // shown when drawn from the seed (the nemesis)
 	Topology   template.HTML
 	Charts     []template.HTML
 }
@@ -168,6 +170,9 @@ func newPage(r *Report) page {
 		}
 		for _, f := range s.Faults {
 			sv.Faults = append(sv.Faults, faultView{Name: f.Name, Target: f.Target, Window: faultWindow(s, f), Effect: clean(f.Effect)})
+		}
+		if s.ScheduleDrawn {
+			sv.Schedule = s.Schedule
 		}
 		if s.Topology != nil {
 			sv.Topology = topologySVG(s.Topology, sid+"-topo")

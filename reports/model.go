@@ -68,7 +68,15 @@ type Scenario struct {
 	Invariants []Invariant   `json:"invariants"`
 	Topology   *Topology     `json:"topology,omitempty"`
 	Faults     []FaultWindow `json:"faults,omitempty"`
-	Timeline   *Timeline     `json:"timeline,omitempty"`
+	// Load is how long the load ran (the schedule's time scale).
+	Load time.Duration `json:"load_ns,omitempty"`
+	// Schedule is the fault schedule as the seed placed it, before the
+	// run: each fault with the spec that reproduces it.
+	Schedule []PlannedFault `json:"schedule,omitempty"`
+	// ScheduleDrawn is set when the seed drew the schedule (the nemesis),
+	// not only placed it.
+	ScheduleDrawn bool      `json:"schedule_drawn,omitempty"`
+	Timeline      *Timeline `json:"timeline,omitempty"`
 	// Measures are named figures such as "rto_seconds", "rpo_writes".
 	Measures map[string]float64 `json:"measures,omitempty"`
 	// Negative is true for a negative control: a deliberately broken setup
@@ -94,6 +102,16 @@ type FaultWindow struct {
 	// Effect says whether and how the fault was seen to take effect
 	// (empty when it declares no effect to check).
 	Effect string `json:"effect,omitempty"`
+}
+
+// PlannedFault is one fault of a scenario's schedule.
+type PlannedFault struct {
+	At     time.Duration `json:"at_ns"`  // from the start of the load
+	For    time.Duration `json:"for_ns"` // how long it holds
+	Name   string        `json:"name"`
+	Target string        `json:"target,omitempty"`
+	// Spec is the --fault spec that injects it again at the same time.
+	Spec string `json:"spec"`
 }
 
 // Timeline is the run over time, in fixed buckets from Scenario.Started.

@@ -201,6 +201,7 @@ func (r *run) record() error {
 	meta.RunID, meta.Scenario, meta.Seed, meta.Started = r.cfg.RunID, r.sc.Name, r.cfg.Seed, started
 	r.lcfg = r.env.Load(r.users)
 	meta.Session = r.lcfg.SessionFlow().Facts()
+	meta.Load = r.dur
 	r.rec = history.NewRecorder(meta)
 	r.sink = r.env.Sink(r.rec)
 	r.lcfg.Rate, r.lcfg.Duration, r.lcfg.Seed = r.rate, r.dur, r.cfg.Seed
@@ -247,10 +248,16 @@ func (r *run) probe(ctx context.Context) error {
 // the environment's watcher. The schedule ends with the load: a fault
 // still open then is recovered at once.
 func (r *run) drive(ctx context.Context) error {
-	planned, err := Plan(r.sc.Faults, r.cfg.Seed)
+	steps, err := r.sc.Steps(r.cfg.Seed, r.dur)
 	if err != nil {
 		return err
 	}
+	planned, err := Plan(steps, r.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	r.res.Report.Schedule, r.res.Report.Load = schedule(planned), r.dur
+	r.res.Report.ScheduleDrawn = r.sc.Draw != nil
 	in := faults.Injector{Env: r.env.Faults(), Rec: r.rec, Log: r.log, OnInject: func(i faults.Injected) {
 		r.mu.Lock()
 		defer r.mu.Unlock()

@@ -35,7 +35,18 @@ func Judge(h *history.History, lookup func(name string) (Spec, error)) (reports.
 	}
 	// The verdict is earned again, as in the run: every fault must show
 	// its effect in the history and every required invariant be judged.
-	rep.NotJudged = append(rep.NotJudged, faultsBit(h, scheduledFaults(h, sc.Faults), rep.Faults)...)
+	load := h.Meta.Load
+	if load <= 0 {
+		load = dur
+	}
+	steps, err := sc.Steps(h.Meta.Seed, load)
+	if err != nil {
+		return reports.Scenario{}, fmt.Errorf("judge history of %q: %w", h.Meta.Scenario, err)
+	}
+	if planned, err := Plan(steps, h.Meta.Seed); err == nil {
+		rep.Schedule, rep.Load, rep.ScheduleDrawn = schedule(planned), load, sc.Draw != nil
+	}
+	rep.NotJudged = append(rep.NotJudged, faultsBit(h, scheduledFaults(h, steps), rep.Faults)...)
 	rep.NotJudged = append(rep.NotJudged, requiredJudged(sc.Requires, rep.Invariants)...)
 	return rep, nil
 }

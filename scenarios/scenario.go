@@ -10,6 +10,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type Scenario struct {
 	Duration time.Duration
 	// Faults is the schedule, placed in time by the run's seed.
 	Faults []Step
+	// Draw, when set, draws more steps from the run's seed for a load of
+	// the given length (the nemesis): the same seed, the same steps.
+	Draw func(seed int64, load time.Duration) ([]Step, error)
 	// Bounds tunes the invariants; nil keeps check.DefaultBounds.
 	Bounds func(b *check.Bounds)
 	// Invariants lists the canonical names judged; empty judges all.
@@ -113,9 +117,22 @@ func (s Scenario) Fingerprint() string {
 		s.Lab(&o)
 	}
 	o.Logger = nil
-	fmt.Fprintf(&b, "|lab %+v|drill=%t prepare=%t", o, s.Drill != nil, s.Prepare != nil)
+	fmt.Fprintf(&b, "|lab %+v|drill=%t prepare=%t draw=%t", o, s.Drill != nil, s.Prepare != nil, s.Draw != nil)
 	for _, inv := range s.invariants() {
 		fmt.Fprintf(&b, "|%T%+v", inv, inv)
 	}
 	return b.String()
+}
+
+// Steps are the scenario's fault steps for a run with this seed and load
+// length: Faults plus what Draw draws.
+func (s Scenario) Steps(seed int64, load time.Duration) ([]Step, error) {
+	if s.Draw == nil {
+		return s.Faults, nil
+	}
+	drawn, err := s.Draw(seed, load)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(s.Faults), drawn...), nil
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -52,6 +53,15 @@ func Plan(steps []Step, seed int64) ([]Planned, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out, nil
+}
+
+// schedule is the planned faults as the report shows them.
+func schedule(planned []Planned) []reports.PlannedFault {
+	out := make([]reports.PlannedFault, 0, len(planned))
+	for _, p := range planned {
+		out = append(out, reports.PlannedFault{At: p.At, For: p.For, Name: p.Fault.Name(), Target: p.Fault.Target(), Spec: SpecOf(p)})
+	}
+	return out
 }
 
 // runSchedule injects and recovers the planned faults at their times. A

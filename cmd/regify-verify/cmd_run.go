@@ -25,11 +25,14 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
 	fs.Var(&faultSpecs, "fault", "add a scenario \"custom\" with this fault, NAME[:knob=value,...] with knobs at, for, jitter and the fault's own (repeatable; see 'regify-verify list'); without --scenario only it runs")
+	nemesis := fs.String("nemesis", "", "shape the nemesis scenario: faults=a+b+c (names from 'regify-verify list'), intensity=N (faults a minute, default 6), max_hold=D (default 8s), lab=SCENARIO (run it on that scenario's lab, e.g. a negative control's broken setup); without --scenario only it runs")
+	scenarioFile := fs.String("scenario-file", "", "also run the scenario kept in this file (written by 'regify-verify shrink'); its seed is used unless --seed is given")
+	dryRun := fs.Bool("dry-run", false, "print each scenario's lab, load and fault schedule for the seed, and start nothing")
 	seed := fs.Int64("seed", 0, "seed of the fault schedule and the users' choices; 0 picks one (printed in every report)")
 	out := fs.String("out", "out", "directory for index.html, report.json, junit.xml, summary.md and the histories")
 	users := fs.Int("users", 0, "simulated users, each from its own source IP (1-250); 0 keeps each scenario's own")
@@ -57,6 +60,48 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		specs = append(specs, custom)
 	}
+	if *nemesis != "" {
+		o, labName, err := scenarios.ParseNemesis(*nemesis)
+		if err != nil {
+			return usageError{err}
+		}
+		o.Duration = *duration
+		if labName != "" {
+			lab, err := borrowLab(labName)
+			if err != nil {
+				return usageError{fmt.Errorf("--nemesis lab=%s: %w", labName, err)}
+			}
+			o.Lab, o.LabFrom, o.NeedsDatabase = lab.Lab, labName, lab.NeedsDatabase
+		}
+		nem, err := scenarios.Nemesis(o)
+		if err != nil {
+			return usageError{err}
+		}
+		specs = replaceNemesis(specs, nem, len(names) == 0 && len(faultSpecs) == 0)
+	}
+	if *scenarioFile != "" {
+		sf, err := scenarios.ReadScenarioFile(*scenarioFile)
+		if err != nil {
+			return usageError{err}
+		}
+		var lab *scenarios.Scenario
+		if sf.Lab != "" {
+			if lab, err = borrowLab(sf.Lab); err != nil {
+				return usageError{fmt.Errorf("scenario file %s: lab %s: %w", *scenarioFile, sf.Lab, err)}
+			}
+		}
+		spec, err := sf.Spec(lab)
+		if err != nil {
+			return usageError{err}
+		}
+		if len(names) == 0 && len(faultSpecs) == 0 && *nemesis == "" {
+			specs = nil
+		}
+		specs = append(specs, spec)
+		if *seed == 0 {
+			*seed = sf.Seed
+		}
+	}
 	if *users < 0 || *users > 250 {
 		return usageError{fmt.Errorf("--users %d: choose 1 to 250 (each user needs its own 127.0.10.x address)", *users)}
 	}
@@ -68,6 +113,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if *seed == 0 {
 		*seed = scenarios.NewSeed()
+	}
+	if *dryRun {
+		return printSchedules(e, specs, *seed, *duration)
 	}
 	if err := os.MkdirAll(filepath.Join(*out, "history"), 0o755); err != nil {
 		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}

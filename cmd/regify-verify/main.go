@@ -55,6 +55,7 @@ func commands() map[string]command {
 		"list":     {"list the scenario catalogue and the invariants", cmdList},
 		"check":    {"judge a real deployment described by a deployment file", cmdCheck},
 		"report":   {"re-render or re-judge the reports of an earlier run", cmdReport},
+		"shrink":   {"find the smallest fault schedule of a failed run that still fails, and keep it as a scenario file", cmdShrink},
 		"lab":      {"bring the lab up (lab up) or sweep it away (lab down)", cmdLab},
 		"images":   {"build the container images the lab needs (images build)", cmdImages},
 		"lb":       {"run the built-in sticky balancer standalone", cmdLB},

@@ -61,6 +61,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"list"}, "Usage: regify-verify list"},
 		{[]string{"check"}, "Usage: regify-verify check --target"},
 		{[]string{"report"}, "Usage: regify-verify report --from"},
+		{[]string{"shrink"}, "Usage: regify-verify shrink --from"},
 		{[]string{"lab"}, "Usage: regify-verify lab <up|down>"},
 		{[]string{"lab", "up"}, "Usage: regify-verify lab up ["},
 		{[]string{"lab", "down"}, "Usage: regify-verify lab down ["},
@@ -156,4 +157,13 @@ func TestTrySessionExitCodes(t *testing.T) {
 	assert.Contains(t, out.String(), "1. login  POST https://abc.test:")
 	assert.Contains(t, out.String(), "→ no answer:")
 	assert.Contains(t, errOut.String(), "the session flow does not work end to end")
+}
+
+func TestShellWordsReadsCommandLine(t *testing.T) {
+	line := commandLine([]string{"regify-verify", "run", "--nemesis", "lab=neg-no-health-checks,intensity=10", "--users", "8", "--out", "my dir"}, 7, nil)
+	words := shellWords(line)
+	assert.Equal(t, []string{"regify-verify", "run", "--seed=7", "--nemesis", "lab=neg-no-health-checks,intensity=10", "--users", "8", "--out", "my dir"}, words)
+	set, err := rerunSettings(line)
+	require.NoError(t, err)
+	assert.Equal(t, rerun{users: 8, lab: "neg-no-health-checks"}, set)
 }

@@ -34,8 +34,9 @@ func (e Entry) Knobs() []Knob {
 	return out
 }
 
-// Knob is one settable field of a fault.
-type Knob struct{ Name, Default string }
+// Knob is one settable field of a fault: its default (Entry.Knobs) or
+// its value (KnobValues).
+type Knob struct{ Name, Default, Value string }
 
 // registry holds every fault. It is filled by the init functions of this
 // package's files and only read afterwards, so it is not mutable state.
@@ -111,7 +112,26 @@ func Build(name string, knobs map[string]string) (Fault, error) {
 			return nil, fmt.Errorf("fault %s knob %s=%q: %w", name, k, knobs[k], err)
 		}
 	}
+	if v, ok := f.(validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("fault %s: %w", name, err)
+		}
+	}
 	return f, nil
+}
+
+// validator is a fault whose knobs can contradict each other (a link fault
+// on a link it cannot act on): Build refuses it before any run.
+type validator interface{ Validate() error }
+
+// NeedsDatabase reports whether f acts on the MariaDB pair: its entry says
+// so, or — for the link faults, whose link knob decides — the fault does.
+func NeedsDatabase(f Fault) bool {
+	if e, ok := Lookup(f.Name()); ok && e.NeedsDatabase {
+		return true
+	}
+	n, ok := f.(interface{ NeedsDatabase() bool })
+	return ok && n.NeedsDatabase()
 }
 
 func knobList(known []string) string {

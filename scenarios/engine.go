@@ -56,12 +56,13 @@ func Execute(ctx context.Context, spec Spec, cfg Config) (Result, error) {
 	if err != nil {
 		r.res.Report.Error = err.Error()
 	}
+	if r.res.History == nil && r.rec != nil {
+		// Stopped before it settled: what was recorded until then, faults
+		// and their recoveries included.
+		r.res.History = r.rec.History()
+	}
 	if a, ok := r.env.(Annotator); ok {
-		h := r.res.History
-		if h == nil && r.rec != nil {
-			h = r.rec.History()
-		}
-		a.Annotate(&r.res.Report, h)
+		a.Annotate(&r.res.Report, r.res.History)
 	}
 	return r.res, err
 }

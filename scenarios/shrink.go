@@ -11,7 +11,7 @@ import (
 type ShrinkRunner func(ctx context.Context, f ScenarioFile) (failed []string, err error)
 
 // ShrinkStep is one tried candidate: its faults and whether it still
-// failed one of the target invariants.
+// failed every target invariant.
 type ShrinkStep struct {
 	Faults []string
 	Failed []string
@@ -19,7 +19,8 @@ type ShrinkStep struct {
 	Err    string
 }
 
-// Shrink looks for a smallest schedule that still fails one of target,
+// Shrink looks for a smallest schedule that still fails every one of
+// target (so the failure it keeps is the one that was seen, not another),
 // same seed, lab and load otherwise: it drops one fault at a time, keeps
 // every drop after which the run still fails, and goes round until no
 // single drop keeps the failure (a 1-minimal schedule, as delta debugging
@@ -36,7 +37,7 @@ func Shrink(ctx context.Context, full ScenarioFile, target []string, maxRuns int
 		if err != nil {
 			st.Err = err.Error()
 		}
-		st.Fails = err == nil && slices.ContainsFunc(failed, func(n string) bool { return slices.Contains(target, n) })
+		st.Fails = err == nil && len(target) > 0 && !slices.ContainsFunc(target, func(n string) bool { return !slices.Contains(failed, n) })
 		steps = append(steps, st)
 		return st.Fails, ctx.Err()
 	}

@@ -49,6 +49,22 @@ func TestShrink(t *testing.T) {
 			assert.Equal(t, int64(7), got.Seed, "same seed")
 		})
 	}
+	// Every target must fail again: a schedule that fails only another
+	// invariant is not the failure that was seen.
+	both := func(_ context.Context, f ScenarioFile) ([]string, error) {
+		var out []string
+		if slices.Contains(f.Faults, "a") {
+			out = append(out, "failover")
+		}
+		if slices.Contains(f.Faults, "d") {
+			out = append(out, "responsiveness")
+		}
+		return out, nil
+	}
+	got, _, err := Shrink(context.Background(), full, []string{"failover", "responsiveness"}, 50, both)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "d"}, got.Faults)
+
 	_, steps, err := Shrink(context.Background(), full, []string{"failover"}, 3, fakeRuns("e"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stopped after 3 runs")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/regify-verify/regify-verify/harness"
@@ -17,11 +18,13 @@ import (
 // cmdShrink looks for the smallest fault schedule of a failed run that
 // still fails, and keeps it as a scenario file.
 func cmdShrink(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "shrink", "shrink --from DIR [--scenario NAME] [--out FILE] [--max-runs N]")
+	fs := newFlags(e, "shrink", "shrink --from DIR [--scenario NAME] [--invariant NAME ...] [--out FILE] [--max-runs N]")
 	from := fs.String("from", "", "the --out directory of a failed run (its report.json)")
 	name := fs.String("scenario", "", "the failed scenario to shrink; default: the first failed one with a fault schedule")
 	out := fs.String("out", "", "where to write the smallest schedule as a scenario file; default: DIR/<scenario>-shrunk.yaml")
 	maxRuns := fs.Int("max-runs", 25, "bound on the runs (each brings a lab up and runs the whole load)")
+	var only stringList
+	fs.Var(&only, "invariant", "keep this failure (repeatable); default: every invariant that failed must fail again")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +49,14 @@ func cmdShrink(ctx context.Context, e *env, args []string) error {
 	full := scenarios.ScenarioFile{
 		Name: sc.Name + "-shrunk", Seed: rep.Seed, Duration: sc.Load.String(), Users: set.users, Rate: set.rate,
 		Lab: set.lab, Fails: failedInvariants(*sc),
+	}
+	if len(only) > 0 {
+		for _, n := range only {
+			if !slices.Contains(full.Fails, n) {
+				return usageError{fmt.Errorf("--invariant %s: it did not fail in %s (failed: %s)", n, sc.Name, strings.Join(full.Fails, ", "))}
+			}
+		}
+		full.Fails = only
 	}
 	for _, p := range sc.Schedule {
 		full.Faults = append(full.Faults, p.Spec)

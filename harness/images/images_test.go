@@ -9,9 +9,13 @@ import (
 )
 
 func TestMariaDBTagStable(t *testing.T) {
-	a := MariaDBTag(MariaDBOptions{})
-	require.Equal(t, a, MariaDBTag(MariaDBOptions{Mirror: "http://elsewhere/debian"}), "the mirror must not change the tag")
-	require.NotEqual(t, a, MariaDBTag(MariaDBOptions{Suite: "trixie"}))
+	deb := MariaDBOptions{Source: SourceDebootstrap}
+	a := MariaDBTag(deb)
+	require.NotEmpty(t, a)
+	mirror, trixie := deb, deb
+	mirror.Mirror, trixie.Suite = "http://elsewhere/debian", "trixie"
+	require.Equal(t, a, MariaDBTag(mirror), "the mirror must not change the tag")
+	require.NotEqual(t, a, MariaDBTag(trixie))
 	require.Equal(t, "mariadb:11.4", MariaDBTag(MariaDBOptions{Image: "mariadb:11.4"}))
 }
 

@@ -79,7 +79,12 @@ type MariaDBOptions struct {
 	// Image, when set, is used as is (for example mariadb:11.4 from a
 	// registry the user can reach); nothing is built.
 	Image string
+	// Source is where a built image's files come from; SourceAuto (empty)
+	// takes $REGIFY_VERIFY_MARIADB_SOURCE, else the host's mariadbd when
+	// it has one, else debootstrap.
+	Source Source
 	// Mirror is the Debian archive; empty means DebianMirror().
+	// Debootstrap only, like Suite and CacheDir.
 	Mirror string
 	// Suite is the Debian release; empty means bookworm.
 	Suite string
@@ -131,28 +136,87 @@ func (o MariaDBOptions) rootfsKey() string {
 	return hashOf([]byte(o.suite()), []byte(strings.Join(mariaDBPackages, ",")))
 }
 
-// MariaDBTag is the tag EnsureMariaDB builds for these options: a hash of the
-// entrypoint, the configuration, the slimming rules, the package list and
-// the suite.
+// MariaDBTag is the tag EnsureMariaDB builds (or finds) for these options:
+// for the host source "host-<version>-<hash of the tree>", for debootstrap
+// a hash of the entrypoint, the configuration, the slimming rules, the
+// package list and the suite. It is empty when the options name a source
+// this machine cannot build from.
 func MariaDBTag(o MariaDBOptions) string {
 	if o.Image != "" {
 		return o.Image
 	}
+	p, err := planMariaDB(context.Background(), o)
+	if err != nil {
+		return ""
+	}
+	return p.tag
+}
+
+// debootstrapTag is the tag of the debootstrap-built image. Its recipe is
+// unchanged since before the host source existed, so images built then
+// keep their tags.
+func debootstrapTag(o MariaDBOptions) string {
 	return MariaDBRepo + ":" + hashOf(
 		[]byte(o.rootfsKey()), entrypointScript, []byte(myCnf), []byte(serverCnf),
 		[]byte(mysqlPasswd), []byte(strings.Join(slimPrefixes, ",")),
 		[]byte(strings.Join(importChanges, "\n")))
 }
 
+// mariaDBPlan is what EnsureMariaDB builds: the source, the tag and, for
+// the host source, the resolved tree.
+type mariaDBPlan struct {
+	source Source
+	tag    string
+	host   *hostPlan
+	// why the automatic choice fell back to debootstrap.
+	fallback error
+}
+
+// source is the requested source: the options', else the environment's.
+func (o MariaDBOptions) source() (Source, error) {
+	if o.Source != SourceAuto {
+		return ParseSource(string(o.Source))
+	}
+	return ParseSource(os.Getenv(SourceEnv))
+}
+
+// planMariaDB picks the source and computes the tag. The host source
+// resolves the tree (ldd of a few dozen programs, a stat of each file),
+// which takes a fraction of a second.
+func planMariaDB(ctx context.Context, o MariaDBOptions) (mariaDBPlan, error) {
+	src, err := o.source()
+	if err != nil {
+		return mariaDBPlan{}, err
+	}
+	if src == SourceDebootstrap {
+		return mariaDBPlan{source: SourceDebootstrap, tag: debootstrapTag(o)}, nil
+	}
+	hp, err := planHost(ctx)
+	if err == nil {
+		return mariaDBPlan{source: SourceHost, tag: hp.tag, host: hp}, nil
+	}
+	if src == SourceHost {
+		return mariaDBPlan{}, fmt.Errorf("build the MariaDB image from this machine's mariadbd: %w; install mariadb-server (scripts/setup.sh) or use --from debootstrap", err)
+	}
+	return mariaDBPlan{source: SourceDebootstrap, tag: debootstrapTag(o), fallback: err}, nil
+}
+
 // EnsureMariaDB returns the tag of a local MariaDB image, building it when it
-// is absent: debootstrap (cached as a tarball under the cache dir), slimming,
-// the entrypoint and configuration, then ImageImport.
+// is absent. From the host (the default when this machine has mariadbd):
+// mariadbd, its libraries and data files and a small shell toolbox in a
+// FROM scratch tree, then ImageImport; seconds. From debootstrap (cached as
+// a tarball under the cache dir): slimming, the entrypoint and
+// configuration, then ImageImport; minutes from nothing.
 func EnsureMariaDB(ctx context.Context, o MariaDBOptions) (string, error) {
 	log := logger(o.Log)
-	tag := MariaDBTag(o)
 	if o.Image != "" {
-		return tag, nil
+		return o.Image, nil
 	}
+	plan, err := planMariaDB(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	tag := plan.tag
 	cli := o.Docker
 	if cli == nil {
 		c, err := NewDockerClient(ctx)
@@ -171,6 +235,19 @@ func EnsureMariaDB(ctx context.Context, o MariaDBOptions) (string, error) {
 		return tag, nil
 	}
 	start := time.Now()
+	if plan.source == SourceHost {
+		hp := plan.host
+		log.Info("building the mariadb image from this machine's mariadbd", "tag", tag, "version", hp.version,
+			"files", len(hp.tree.entries), "bytes", hp.tree.size())
+		if err := importHost(ctx, cli, hp); err != nil {
+			return "", err
+		}
+		log.Info("mariadb image built", "tag", tag, "source", SourceHost, "took", time.Since(start).Round(time.Millisecond))
+		return tag, nil
+	}
+	if plan.fallback != nil {
+		log.Info("building the mariadb image with debootstrap: this machine's mariadbd cannot be used", "cause", plan.fallback)
+	}
 	rootfs, err := EnsureRootfs(ctx, o)
 	if err != nil {
 		return "", err
@@ -179,7 +256,7 @@ func EnsureMariaDB(ctx context.Context, o MariaDBOptions) (string, error) {
 	if err := importRootfs(ctx, cli, rootfs, tag); err != nil {
 		return "", err
 	}
-	log.Info("mariadb image built", "tag", tag, "took", time.Since(start).Round(time.Millisecond))
+	log.Info("mariadb image built", "tag", tag, "source", SourceDebootstrap, "took", time.Since(start).Round(time.Millisecond))
 	return tag, nil
 }
 

@@ -133,7 +133,7 @@ func TestNoMirrorIsErrNoMirror(t *testing.T) {
 // The suite is part of the image tag and the rootfs cache key, so an image
 // built from Ubuntu is never taken for one built from Debian.
 func TestTagFollowsSuite(t *testing.T) {
-	deb, ubu := MariaDBOptions{Suite: "bookworm"}, MariaDBOptions{Suite: "noble"}
+	deb, ubu := MariaDBOptions{Source: SourceDebootstrap, Suite: "bookworm"}, MariaDBOptions{Source: SourceDebootstrap, Suite: "noble"}
 	require.NotEqual(t, MariaDBTag(deb), MariaDBTag(ubu))
 	require.NotEqual(t, deb.rootfsKey(), ubu.rootfsKey())
 	require.Equal(t, "bookworm", debianSuite, "Debian builds stay on bookworm")

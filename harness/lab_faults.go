@@ -78,3 +78,7 @@ func (l *Lab) AddToxic(link string, t links.Toxic) error { return l.links.AddTox
 func (l *Lab) RemoveToxic(ctx context.Context, link, toxic string) error {
 	return l.links.RemoveToxic(ctx, link, toxic)
 }
+
+// LinkStates says, for every wire of the lab, whether it is cut and which
+// toxics it carries: what a test reads to see that every fault was mended.
+func (l *Lab) LinkStates() []links.State { return l.links.States() }

@@ -49,8 +49,8 @@ func ParseStep(spec string) (Step, bool, error) {
 		return Step{}, false, fmt.Errorf("fault spec %q: %w", spec, err)
 	}
 	st.Fault = f
-	e, _ := faults.Lookup(name)
-	return st, e.NeedsDatabase, nil
+	// The link faults' link knob decides (link=database|replication).
+	return st, faults.NeedsDatabase(f), nil
 }
 
 // AdHoc is a scenario made on the command line from fault specs (run

@@ -156,10 +156,17 @@ func Nemesis(opts NemesisOptions) (Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Whether the pair is needed depends on the knobs the draw picks (a
+	// link fault's link=database); any fault that might need it brings it.
 	needsDB := false
 	for _, name := range o.Faults {
 		if e, _ := faults.Lookup(name); e.NeedsDatabase {
 			needsDB = true
+		}
+		for _, knobs := range nemesisTargets[name] {
+			if f, err := faults.Build(name, knobs); err == nil && faults.NeedsDatabase(f) {
+				needsDB = true
+			}
 		}
 	}
 	desc := fmt.Sprintf("The nemesis: %.3g faults a minute drawn from the seed among %s, each held at most %s, a provider outage never overlapping another; every invariant judged.",

@@ -7,14 +7,22 @@ package links
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/Shopify/toxiproxy/v2/toxics"
 	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
 )
+
+// Toxiproxy's bandwidth toxic logs through zerolog's global logger (at
+// trace level, on every toxic added or removed): the harness has its own
+// log, and nothing else here uses zerolog.
+func init() { zlog.Logger = zerolog.Nop() }
 
 // Links is a set of named proxies. The zero value is not usable: call New.
 type Links struct {
@@ -123,9 +131,15 @@ func (l *Links) Retarget(name, upstream string) error {
 	return nil
 }
 
-// Toxic is one toxiproxy toxic: Type is latency, timeout, reset_peer,
-// bandwidth, slow_close, slicer or limit_data; Attributes are its knobs
-// (latency in ms, timeout in ms with 0 = black hole, ...).
+// Toxic is one toxiproxy toxic (the library's own implementations, run in
+// this process): Type is latency (latency, jitter in ms), timeout (timeout
+// in ms, 0 = black hole: the stream's bytes vanish and the connection stays
+// open), reset_peer (timeout in ms before a TCP reset), bandwidth (rate in
+// KB/s), slicer (average_size and size_variation in bytes, delay in µs
+// between slices; this package's own, see slicer.go), slow_close or
+// limit_data (bytes). Stream is "upstream" (from the side that connects
+// to the server behind the link) or "downstream" (back to it; the
+// default).
 type Toxic struct {
 	Name       string         `json:"name"`
 	Type       string         `json:"type"`
@@ -149,6 +163,9 @@ func (l *Links) AddToxic(name string, t Toxic) error {
 	if t.Name == "" {
 		t.Name = t.Type + "_" + t.Stream
 	}
+	if t.Type == "slicer" {
+		t.Type = slicerType // see slicer.go
+	}
 	body, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode toxic %s: %w", t.Name, err)
@@ -159,6 +176,10 @@ func (l *Links) AddToxic(name string, t Toxic) error {
 	return nil
 }
 
+// ErrNoToxic is what RemoveToxic wraps when the link has no toxic of that
+// name: a fault's Recover after a partial Inject may ignore it.
+var ErrNoToxic = errors.New("no such toxic")
+
 // RemoveToxic removes a toxic added with AddToxic.
 func (l *Links) RemoveToxic(ctx context.Context, name, toxic string) error {
 	p, err := l.get(name)
@@ -166,9 +187,44 @@ func (l *Links) RemoveToxic(ctx context.Context, name, toxic string) error {
 		return err
 	}
 	if err := p.Toxics.RemoveToxic(ctx, toxic); err != nil {
+		if errors.Is(err, toxiproxy.ErrToxicNotFound) {
+			err = ErrNoToxic
+		}
 		return fmt.Errorf("remove toxic %s from link %s: %w", toxic, name, err)
 	}
 	return nil
+}
+
+// State is what is done to one link now.
+type State struct {
+	Name   string
+	Cut    bool     // Cut and not restored
+	Toxics []string // names of the toxics on it, sorted
+}
+
+// Broken reports whether anything is done to the link.
+func (s State) Broken() bool { return s.Cut || len(s.Toxics) > 0 }
+
+// States lists every link's state, sorted by name: what a test reads to
+// see that every fault was recovered.
+func (l *Links) States() []State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]State, 0, len(l.proxies))
+	for _, name := range l.namesLocked() {
+		p := l.proxies[name]
+		p.Lock()
+		st := State{Name: name, Cut: !p.Enabled}
+		p.Unlock()
+		for _, t := range p.Toxics.GetToxicArray() {
+			if w, ok := t.(*toxics.ToxicWrapper); ok {
+				st.Toxics = append(st.Toxics, w.Name)
+			}
+		}
+		sort.Strings(st.Toxics)
+		out = append(out, st)
+	}
+	return out
 }
 
 // Close stops every link and closes their connections.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -103,4 +104,117 @@ func TestRetarget(t *testing.T) {
 	require.NoError(t, err)
 
 	require.ErrorContains(t, l.Retarget("nope", moved), `no link named "nope"`)
+}
+
+// TestToxicsOfTheLinkFaults: the toxics the link faults use act on a
+// live link as the faults say — bandwidth and slicing slow an answer, a
+// one-way black hole swallows it, a reset ends the connection — and the
+// link's state names what is on it until it is taken off.
+func TestToxicsOfTheLinkFaults(t *testing.T) {
+	l := New()
+	t.Cleanup(l.Close)
+	addr, err := l.Add("w", "127.0.0.1:0", echoServer(t))
+	require.NoError(t, err)
+	ctx := context.Background()
+	slow := []struct {
+		toxic Toxic
+		least time.Duration
+	}{
+		// 4 bytes at 1 KB/s: 4 ms; the test asks for 3.
+		{Toxic{Name: "bw", Type: "bandwidth", Attributes: map[string]any{"rate": 1}}, 3 * time.Millisecond},
+		// 4 bytes in 1-byte slices 20 ms apart: 60 ms at least.
+		{Toxic{Name: "slice", Type: "slicer", Attributes: map[string]any{"average_size": 1, "size_variation": 0, "delay": 20000}}, 60 * time.Millisecond},
+		{Toxic{Name: "lat", Type: "latency", Stream: "upstream", Attributes: map[string]any{"latency": 100, "jitter": 20}}, 80 * time.Millisecond},
+	}
+	for _, tc := range slow {
+		require.NoError(t, l.AddToxic("w", tc.toxic))
+		assert.Equal(t, []State{{Name: "w", Toxics: []string{tc.toxic.Name}}}, l.States())
+		d, err := roundTrip(addr)
+		require.NoError(t, err, tc.toxic.Type)
+		assert.GreaterOrEqual(t, d, tc.least, tc.toxic.Type)
+		require.NoError(t, l.RemoveToxic(ctx, "w", tc.toxic.Name))
+	}
+
+	require.NoError(t, l.AddToxic("w", Toxic{Name: "hole", Type: "timeout", Stream: "downstream", Attributes: map[string]any{"timeout": 0}}))
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	_ = c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	_, err = c.Write([]byte("ping"))
+	require.NoError(t, err, "the request still goes out")
+	_, err = c.Read(make([]byte, 4))
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout(), "the answer vanishes and the connection stays open: %v", err)
+	c.Close()
+	require.NoError(t, l.RemoveToxic(ctx, "w", "hole"))
+
+	require.NoError(t, l.AddToxic("w", Toxic{Name: "rst", Type: "reset_peer", Stream: "upstream", Attributes: map[string]any{"timeout": 0}}))
+	_, err = roundTrip(addr)
+	require.Error(t, err, "a reset connection gets no answer")
+	assert.NotContains(t, err.Error(), "timeout")
+	require.NoError(t, l.RemoveToxic(ctx, "w", "rst"))
+
+	err = l.RemoveToxic(ctx, "w", "rst")
+	require.ErrorIs(t, err, ErrNoToxic, "a toxic taken off twice")
+	require.NoError(t, l.Cut("w"))
+	assert.Equal(t, []State{{Name: "w", Cut: true}}, l.States())
+	assert.True(t, l.States()[0].Broken())
+	require.NoError(t, l.Restore("w"))
+	assert.False(t, l.States()[0].Broken())
+	_, err = roundTrip(addr)
+	require.NoError(t, err, "nothing left on the link")
+}
+
+// TestSlicerGivesWay: taking the slicer off mid-chunk hands on the rest of
+// the chunk at once, in order, and returns promptly, also when the
+// connection's peer has gone (toxiproxy 2.5's own slicer could block the
+// removal for good then; see slicer.go).
+func TestSlicerGivesWay(t *testing.T) {
+	l := New()
+	t.Cleanup(l.Close)
+	addr, err := l.Add("w", "127.0.0.1:0", echoServer(t))
+	require.NoError(t, err)
+	ctx := context.Background()
+	slow := Toxic{Name: "slice", Type: "slicer", Attributes: map[string]any{"average_size": 1, "size_variation": 0, "delay": 300000}}
+	remove := func() time.Duration {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- l.RemoveToxic(ctx, "w", "slice") }()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("RemoveToxic did not return within 5s")
+		}
+		return time.Since(start)
+	}
+
+	require.NoError(t, l.AddToxic("w", slow))
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	_, err = c.Write([]byte("abcdefgh"))
+	require.NoError(t, err)
+	got := make([]byte, 8)
+	_, err = io.ReadFull(c, got[:1])
+	require.NoError(t, err)
+	assert.Less(t, remove(), 2*time.Second)
+	_, err = io.ReadFull(c, got[1:])
+	require.NoError(t, err, "the rest of the chunk came through")
+	assert.Equal(t, "abcdefgh", string(got))
+
+	require.NoError(t, l.AddToxic("w", slow))
+	gone, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	_, err = gone.Write([]byte("abcdefgh"))
+	require.NoError(t, err)
+	_ = gone.SetDeadline(time.Now().Add(3 * time.Second))
+	_, err = io.ReadFull(gone, got[:1])
+	require.NoError(t, err)
+	require.NoError(t, gone.Close())
+	time.Sleep(50 * time.Millisecond)
+	assert.Less(t, remove(), 3*time.Second, "a dead connection does not hold the removal")
+	_, err = roundTrip(addr)
+	require.NoError(t, err, "the link passes traffic again")
 }

@@ -196,6 +196,8 @@ var literalAllowed = []struct{ path, name, why string }{
 	{"harness/", NameClearing, "the lab's clearing service id"},
 	{"fakeprovider/", NameClearing, "the fake clearing service's JSON and log keys"},
 	{"cmd/regify-verify/", NameClearing, "the 'clearing' sub-command and the provider's --clearing flag"},
+	{"scenarios/faults/link.go", NameClearing, "the link faults' link=clearing knob value"},
+	{"scenarios/nemesis.go", NameClearing, "the clearing-cut fault's knob name in the nemesis' target table"},
 	{"scenarios/deploy/parse.go", NameTLS, "the deployment file's YAML section"},
 	{"scenarios/deploy/parse_session.go", NameRedirect, "the session flow's YAML key (expect.redirect, logged_out.redirect)"},
 }

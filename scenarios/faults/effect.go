@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/regify-verify/regify-verify/history"
@@ -25,6 +26,13 @@ const (
 	stallBound = time.Second
 	// lagBound is the replication lag that shows a replication fault bit.
 	lagBound = 500 * time.Millisecond
+	// slowBound is the slow-down at the median that shows a throttling
+	// fault bit (a bandwidth limit, slicing, a one-way clearing connection
+	// that costs a fail-over): many times the lab's few milliseconds.
+	slowBound = 50 * time.Millisecond
+	// heartbeatSpan is how long a lag sample whose heartbeat was not seen
+	// waited for it (the lab samples with a 2 s bound).
+	heartbeatSpan = 2 * time.Second
 )
 
 // window is the span in which a fault's effect may show.
@@ -46,7 +54,8 @@ func userRequest(r *history.Request) bool {
 
 // providerBit checks a fault that takes provider p out of service: the
 // clients on p when it was injected must show it inside its window — a
-// request failed, stalled past stallBound, or answered by another provider.
+// request (begun in it, or in flight when it began) failed, stalled past
+// stallBound, or was answered by another provider.
 func providerBit(h *history.History, f *history.Fault, p string) (string, bool) {
 	type client struct{ ip, tenant string }
 	on := map[client]string{}
@@ -72,7 +81,9 @@ func providerBit(h *history.History, f *history.Fault, p string) (string, bool) 
 	for i := range h.Requests {
 		r := &h.Requests[i]
 		c := client{r.SourceIP, r.Tenant}
-		if !userRequest(r) || on[c] != p || r.Start.Before(from) || r.Start.After(to) {
+		// A request in flight at the injection counts too: a blackhole
+		// strands the one a client had on the wire.
+		if !userRequest(r) || on[c] != p || r.Start.After(to) || !r.Start.Add(r.Latency).After(from) {
 			continue
 		}
 		seen++
@@ -104,7 +115,14 @@ func lagBit(h *history.History, f *history.Fault, min time.Duration) (string, bo
 	var most time.Duration
 	samples, missed := 0, 0
 	for _, s := range h.Final.Lag {
-		if s.At.Before(from) || s.At.After(to) {
+		// A sample measures from At until its heartbeat was seen (Lag) or
+		// given up on: one begun just before the injection that waited
+		// into the window measured the fault too.
+		span := s.Lag
+		if s.Err != "" {
+			span = heartbeatSpan
+		}
+		if s.At.Add(span).Before(from) || s.At.After(to) {
 			continue
 		}
 		samples++
@@ -129,4 +147,59 @@ func lagBit(h *history.History, f *history.Fault, min time.Duration) (string, bo
 	}
 	return fmt.Sprintf("replication lag stayed at most %s inside the window (%d samples), below %s: replication was not disturbed",
 		most.Round(time.Millisecond), samples, min), false
+}
+
+// slowBit checks a fault that slows requests down: the users of the
+// requests sel picks (answered ones: a response arrived) that started
+// inside the fault's window waited, at the median, at least min longer
+// than for those it picked before the injection. Waited, not Latency: the
+// requests a user had queued behind a slow one go out in a burst when the
+// fault ends and are answered at once, but they waited all the same. The
+// window ends at the recovery without grace: afterwards answers are fast
+// again and would hide the slow-down.
+func slowBit(h *history.History, f *history.Fault, what string, sel func(*history.Request) bool, min time.Duration) (string, bool) {
+	to := f.Recovered
+	if to.IsZero() {
+		to = h.Meta.Ended
+	}
+	if to.IsZero() {
+		to = time.Now()
+	}
+	var before, in []time.Duration
+	for i := range h.Requests {
+		r := &h.Requests[i]
+		if !userRequest(r) || r.Status == 0 || !sel(r) {
+			continue
+		}
+		switch {
+		case r.Start.Before(f.Injected):
+			before = append(before, r.Waited())
+		case !r.Start.After(to):
+			in = append(in, r.Waited())
+		}
+	}
+	if len(in) == 0 {
+		return fmt.Sprintf("no %s inside the window, so nothing could show it", what), false
+	}
+	base, got := median(before), median(in)
+	was := fmt.Sprintf("%s before it (%d)", base.Round(time.Millisecond), len(before))
+	if len(before) == 0 {
+		was = "0 (none before it)"
+	}
+	if got-base >= min {
+		return fmt.Sprintf("took effect: %s inside the window waited %s at the median (%d), against %s: %s slower",
+			what, got.Round(time.Millisecond), len(in), was, (got - base).Round(time.Millisecond)), true
+	}
+	return fmt.Sprintf("%s inside the window waited %s at the median (%d), against %s: not %s slower",
+		what, got.Round(time.Millisecond), len(in), was, min), false
+}
+
+// median of ds; 0 for none.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

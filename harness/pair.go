@@ -28,6 +28,12 @@ type PairOptions struct {
 	// MixedBinlog logs MIXED instead of ROW on both masters: the negative
 	// control of the replication-settings invariant.
 	MixedBinlog bool
+	// NoReplicaTriggers runs both masters with slave_run_triggers_for_rbr
+	// = NO (MariaDB's default) instead of ENFORCE: the provider's
+	// convergence triggers do not run for replicated rows, so a session
+	// token accepted on both sides of a partition stays forked after the
+	// heal. The negative control of the split-brain invariant.
+	NoReplicaTriggers bool
 	// OneWay replicates only from a to b (the seed's minimum redundancy:
 	// master and slave provider).
 	OneWay bool

@@ -30,6 +30,9 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 	if o.MixedBinlog {
 		cfg.BinlogFormat = "MIXED"
 	}
+	if o.NoReplicaTriggers {
+		cfg.ReplicaTriggers = "NO" // the negative control of split-brain
+	}
 	backend := o.Backend
 	if backend == "" && o.Image == "" {
 		// Docker is the default; without it the lab still runs, on two

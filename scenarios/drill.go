@@ -20,6 +20,9 @@ type DrillEnv struct {
 	in       faults.Injector
 }
 
+// Record adds a request the drill made itself (a probe) to the history.
+func (d *DrillEnv) Record(r history.Request) int64 { return d.in.Rec.Add(r) }
+
 // Inject injects f now and records it in the history.
 func (d *DrillEnv) Inject(ctx context.Context, f faults.Fault) (faults.Injected, error) {
 	return d.in.Inject(ctx, f)

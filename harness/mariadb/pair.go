@@ -113,6 +113,12 @@ type Config struct {
 	// BinlogFormat is ROW unless set (MIXED is a negative control: the
 	// replication-settings invariant wants row-based logging).
 	BinlogFormat string
+	// ReplicaTriggers is slave_run_triggers_for_rbr: ENFORCE unless set.
+	// NO (MariaDB's own default) is the negative control of split-brain:
+	// a replicated row event then skips the provider's convergence
+	// triggers, and a session row both masters changed during a partition
+	// swaps places instead of converging.
+	ReplicaTriggers string
 	// ReadyTimeout bounds the wait for a server to answer SQL; ReplTimeout
 	// bounds the wait for replication to run both ways.
 	ReadyTimeout, ReplTimeout time.Duration
@@ -147,6 +153,7 @@ func (c Config) Defaults() Config {
 	if c.BinlogFormat == "" {
 		c.BinlogFormat = "ROW"
 	}
+	set(&c.ReplicaTriggers, "ENFORCE")
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = 90 * time.Second
 	}
@@ -181,13 +188,13 @@ max_connections = 300
 # run for replicated row events too, also when the origin ran it (YES would
 # skip those, and they are all of them), and a non-SUPER user must be able
 # to create it with the binary log on.
-slave_run_triggers_for_rbr = ENFORCE
+slave_run_triggers_for_rbr = %[6]s
 log_bin_trust_function_creators = ON
 # The lab kills and freezes mariadbd, never the kernel: a commit in the OS
 # page cache survives a SIGKILL, so skip the per-commit fsync, which would
 # otherwise be the longest moment a freeze can catch a write half done.
 innodb_flush_log_at_trx_commit = 2
-`, c.ServerID[s], c.GTIDDomainID[s], c.BinlogFormat, c.AutoIncrementIncrement, c.AutoIncrementOffset[s])
+`, c.ServerID[s], c.GTIDDomainID[s], c.BinlogFormat, c.AutoIncrementIncrement, c.AutoIncrementOffset[s], c.ReplicaTriggers)
 }
 
 // initSQL runs once on a fresh datadir of each side, outside the binlog so

@@ -103,12 +103,12 @@ func TestCatalogueOrder(t *testing.T) {
 	want := []string{
 		"baseline", "redirect-and-tls", "provider-crash", "provider-hang", "provider-slow", "link-cut", "link-reset",
 		"clearing-link-cut", "passthrough", "passthrough-provider-crash", "database-crash", "database-pause",
-		"database-restart", "provider-database-cut", "replication-cut-and-heal", "replication-lag",
+		"database-restart", "provider-database-cut", "replication-cut-and-heal", "split-brain", "replication-lag",
 		"conflicting-writes", "minimum-redundancy-drill",
 		"neg-round-robin", "neg-cookie-persistence", "neg-no-redirect", "neg-redirect-drops-query",
 		"neg-redirect-wrong-host", "neg-no-forwarded-proto", "neg-wrong-certificate", "neg-no-health-checks",
 		"neg-non-rotating-cookie", "neg-old-tokens-valid", "neg-single-clearing", "neg-stopped-replication",
-		"neg-replication-lag", "neg-equal-auto-increment", "neg-session-loss-round-robin",
+		"neg-replication-lag", "neg-equal-auto-increment", "neg-session-loss-round-robin", "neg-split-brain",
 	}
 	kept := slices.DeleteFunc(slices.Clone(got), func(n string) bool { return !slices.Contains(want, n) })
 	assert.Equal(t, want, kept)

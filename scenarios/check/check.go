@@ -221,6 +221,11 @@ func (w window) covers(t time.Time) bool {
 	return !t.Before(w.from) && (w.to.IsZero() || !t.After(w.to))
 }
 
+// spans reports whether [from, to] touches the window.
+func (w window) spans(from, to time.Time) bool {
+	return !to.Before(w.from) && (w.to.IsZero() || !from.After(w.to))
+}
+
 // overlaps reports whether r's life — from when it was due (or sent) to the
 // end of its answer — touches the window: a request sent a moment before a
 // fault and answered during it felt the fault.

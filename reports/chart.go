@@ -79,7 +79,10 @@ func (c chart) svg() template.HTML {
 	fmt.Fprintf(&b, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, chartH, esc(c.Title))
 	fmt.Fprintf(&b, `<title>%s</title>`, esc(c.Title))
 	fmt.Fprintf(&b, `<text class="ctitle" x="%d" y="14">%s</text>`, padL, esc(c.Title))
-	// Fault windows under everything else.
+	// Fault windows under everything else. Labels of windows that start
+	// close together go on rows below each other instead of over each
+	// other (the nemesis overlaps faults).
+	var rowEnds []float64
 	for _, bd := range c.Bands {
 		x0, x1 := px(clamp(bd.From, 0, xmax)), px(clamp(bd.To, 0, xmax))
 		if x1-x0 < 2 {
@@ -91,8 +94,9 @@ func (c chart) svg() template.HTML {
 			label += " (not recovered)"
 		}
 		// The label sits above the plot, clear of the lines, tied to the window by a tick.
-		fmt.Fprintf(&b, `<line class="fault" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x0, x0, padT-12, padT)
-		fmt.Fprintf(&b, `<text class="flabel" x="%.1f" y="%d">%s</text>`, x0+3, padT-3, esc(label))
+		row := labelRow(&rowEnds, x0, x0+3+labelWidth*float64(len([]rune(label))))
+		fmt.Fprintf(&b, `<line class="fault" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`, x0, x0, padT-12, padT+row*labelStep)
+		fmt.Fprintf(&b, `<text class="flabel" x="%.1f" y="%d">%s</text>`, x0+3, padT-3+row*labelStep, esc(label))
 	}
 	// Grid and axes.
 	for y := 0.0; y <= ytop+ystep/2; y += ystep {
@@ -216,3 +220,28 @@ func fmtNum(v float64) string {
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
 func esc(s string) string { return template.HTMLEscapeString(clean(s)) }
+
+// Fault labels: an estimate of a character's width, the distance between
+// label rows and how many rows there are.
+const (
+	labelWidth  = 5.5
+	labelStep   = 11
+	labelRowMax = 4
+)
+
+// labelRow is the first row whose last label ends before x0 (the last row
+// when none does), and marks it taken up to x1.
+func labelRow(ends *[]float64, x0, x1 float64) int {
+	for i, end := range *ends {
+		if end < x0 {
+			(*ends)[i] = x1
+			return i
+		}
+	}
+	if len(*ends) < labelRowMax {
+		*ends = append(*ends, x1)
+		return len(*ends) - 1
+	}
+	(*ends)[labelRowMax-1] = x1
+	return labelRowMax - 1
+}

@@ -11,16 +11,25 @@ import (
 // maxBuckets bounds the timeline's size whatever bucket a caller asks for.
 const maxBuckets = 100_000
 
-// Timeline summarises h in buckets of the given width from the run's start:
-// requests, errors (no response, 4xx or 5xx), latency percentiles and which
-// provider answered; plus every lag sample. A bucket ≤ 0 means one second.
+// Timeline summarises the load of h in buckets of the given width from the
+// run's start: requests, errors (no response, 4xx or 5xx, a lost session),
+// latency percentiles and which provider answered; plus every lag sample. A
+// bucket ≤ 0 means one second. Probes are left out (a TLS 1.0 handshake
+// that must be refused is no error of the setup): only the load's requests,
+// those with a schedule, count — all of them in older histories, which
+// have none.
 func Timeline(h *history.History, bucket time.Duration) *reports.Timeline {
 	if bucket <= 0 {
 		bucket = time.Second
 	}
+	onlyLoad := slices.ContainsFunc(h.Requests, func(r history.Request) bool { return !r.Scheduled.IsZero() })
+	skip := func(r *history.Request) bool { return onlyLoad && r.Scheduled.IsZero() }
 	base := origin(h)
 	var last time.Time
 	for i := range h.Requests {
+		if skip(&h.Requests[i]) {
+			continue
+		}
 		if s := h.Requests[i].Start; s.After(last) {
 			last = s
 		}
@@ -43,7 +52,9 @@ func Timeline(h *history.History, bucket time.Duration) *reports.Timeline {
 		return min(max(int(t.Sub(base)/bucket), 0), n-1)
 	}
 	for i := range h.Requests {
-		counts[index(h.Requests[i].Start)+1]++
+		if !skip(&h.Requests[i]) {
+			counts[index(h.Requests[i].Start)+1]++
+		}
 	}
 	for b := 1; b <= n; b++ {
 		counts[b] += counts[b-1]
@@ -52,6 +63,9 @@ func Timeline(h *history.History, bucket time.Duration) *reports.Timeline {
 	fill := slices.Clone(counts[:n])
 	for i := range h.Requests {
 		r := &h.Requests[i]
+		if skip(r) {
+			continue
+		}
 		b := index(r.Start)
 		p := &tl.Points[b]
 		p.Requests++

@@ -58,3 +58,23 @@ func TestFaultWindows(t *testing.T) {
 		{Name: "provider-crash", Target: "p2", Injected: at(20)},
 	}, FaultWindows(h))
 }
+
+// TestTimelineChartsTheLoad: when the load's requests carry their schedule,
+// probes (a refused TLS 1.0 handshake, a redirect followed without a
+// session) are not counted as traffic or errors of the setup.
+func TestTimelineChartsTheLoad(t *testing.T) {
+	load := rq(0.5, "u1", "p1", 200)
+	load.Scheduled = load.Start
+	tlsProbe := rq(0.1, "probe", "", 0, op(history.OpTLS), errText("protocol version not supported"))
+	follow := rq(0.2, "probe", "p1", 401, op(history.OpRedirectFollow))
+	h := hist(tlsProbe, follow, load)
+	h.Meta.Ended = at(0.9)
+	tl := Timeline(h, time.Second)
+	require.Len(t, tl.Points, 1)
+	assert.Equal(t, 1, tl.Points[0].Requests, "only the load's request")
+	assert.Zero(t, tl.Points[0].Errors, "the probes' expected refusals are no errors")
+
+	load.Scheduled = time.Time{} // an older history: no schedules, everything counts
+	tl = Timeline(hist(tlsProbe, follow, load), time.Second)
+	assert.Equal(t, 3, tl.Points[0].Requests)
+}

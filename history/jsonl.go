@@ -2,7 +2,6 @@ package history
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,24 +35,24 @@ type line struct {
 }
 
 // Write encodes h as JSON lines: the meta record, every request, every fault,
-// then the final state.
+// then the final state. The bytes are those json.Encoder writes; request
+// lines come from the fast codec (codec.go).
 func Write(w io.Writer, h *History) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	if err := enc.Encode(line{Type: TypeMeta, Meta: &h.Meta}); err != nil {
+	if err := writeLine(bw, line{Type: TypeMeta, Meta: &h.Meta}); err != nil {
 		return fmt.Errorf("history: write meta: %w", err)
 	}
 	for i := range h.Requests {
-		if err := enc.Encode(line{Type: TypeRequest, Request: &h.Requests[i]}); err != nil {
+		if err := writeLine(bw, line{Type: TypeRequest, Request: &h.Requests[i]}); err != nil {
 			return fmt.Errorf("history: write request %d: %w", h.Requests[i].Seq, err)
 		}
 	}
 	for i := range h.Faults {
-		if err := enc.Encode(line{Type: TypeFault, Fault: &h.Faults[i]}); err != nil {
+		if err := writeLine(bw, line{Type: TypeFault, Fault: &h.Faults[i]}); err != nil {
 			return fmt.Errorf("history: write fault %q: %w", h.Faults[i].Name, err)
 		}
 	}
-	if err := enc.Encode(line{Type: TypeFinal, Final: &h.Final}); err != nil {
+	if err := writeLine(bw, line{Type: TypeFinal, Final: &h.Final}); err != nil {
 		return fmt.Errorf("history: write final: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -62,64 +61,62 @@ func Write(w io.Writer, h *History) error {
 	return nil
 }
 
+// writeLine encodes l into bw's free buffer (no copy when it fits) and
+// writes it.
+func writeLine(bw *bufio.Writer, l line) error {
+	if bw.Available() < 4<<10 && bw.Buffered() > 0 {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	b, err := appendLine(bw.AvailableBuffer(), l)
+	if err != nil {
+		return err
+	}
+	_, err = bw.Write(b)
+	return err
+}
+
 // Read decodes a history written by Write or streamed by a Recorder. Blank
 // lines are skipped; unknown fields are ignored so newer files stay readable.
 // A later meta or final record replaces an earlier one (a Recorder writes the
 // meta again when the run ends), and a fault record whose id was seen before
 // replaces that fault (its recovery). Errors name the line number.
+//
+// Request lines are decoded by the fast decoder (codec.go), on up to four
+// goroutines (no more than GOMAXPROCS) for inputs of more than a block
+// (read.go); everything else, and any line the fast decoder is not sure of,
+// by encoding/json, with the same result.
 func Read(r io.Reader) (*History, error) {
-	h := &History{}
-	faultAt := map[int]int{} // fault id -> index in h.Faults
-	br := bufio.NewReaderSize(r, 64<<10)
-	var long []byte
-	for n := 1; ; n++ {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer (a large final state): gather it.
-			long = append(long[:0], b...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				b, err = br.ReadSlice('\n')
-				long = append(long, b...)
-			}
-			b = long
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("history: line %d: %w", n, err)
-		}
-		if len(bytes.TrimSpace(b)) > 0 {
-			if derr := decodeLine(h, faultAt, b); derr != nil {
-				return nil, fmt.Errorf("history: line %d: %w", n, derr)
-			}
-		}
-		if err != nil { // io.EOF
-			return h, nil
-		}
-	}
+	return read(r, readWorkers())
 }
 
-func decodeLine(h *History, faultAt map[int]int, b []byte) error {
+// decodeLine decodes line b with encoding/json: the lines the fast decoder
+// leaves (meta, faults, final, unusual requests). A meta, fault or final
+// record is applied to h; a request is returned for the caller to place.
+func decodeLine(h *History, faultAt map[int]int, b []byte) (*Request, error) {
 	var l line
 	if err := json.Unmarshal(b, &l); err != nil {
-		return fmt.Errorf("decode: %w", err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	switch l.Type {
 	case TypeMeta:
 		if l.Meta == nil {
-			return errors.New(`meta record without "meta" field`)
+			return nil, errors.New(`meta record without "meta" field`)
 		}
 		h.Meta = *l.Meta
 	case TypeRequest:
 		if l.Request == nil {
-			return errors.New(`request record without "request" field`)
+			return nil, errors.New(`request record without "request" field`)
 		}
-		h.Requests = append(h.Requests, *l.Request)
+		return l.Request, nil
 	case TypeFault:
 		if l.Fault == nil {
-			return errors.New(`fault record without "fault" field`)
+			return nil, errors.New(`fault record without "fault" field`)
 		}
 		if i, ok := faultAt[l.Fault.ID]; ok && l.Fault.ID != 0 {
 			h.Faults[i] = *l.Fault
-			return nil
+			return nil, nil
 		}
 		if l.Fault.ID != 0 {
 			faultAt[l.Fault.ID] = len(h.Faults)
@@ -127,13 +124,13 @@ func decodeLine(h *History, faultAt map[int]int, b []byte) error {
 		h.Faults = append(h.Faults, *l.Fault)
 	case TypeFinal:
 		if l.Final == nil {
-			return errors.New(`final record without "final" field`)
+			return nil, errors.New(`final record without "final" field`)
 		}
 		h.Final = *l.Final
 	case "":
-		return errors.New(`record without "type"`)
+		return nil, errors.New(`record without "type"`)
 	default:
-		return fmt.Errorf("unknown record type %q", l.Type)
+		return nil, fmt.Errorf("unknown record type %q", l.Type)
 	}
-	return nil
+	return nil, nil
 }

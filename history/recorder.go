@@ -2,7 +2,6 @@ package history
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -21,8 +20,7 @@ type Recorder struct {
 	h   History
 	seq int64
 	bw  *bufio.Writer // nil when not streaming
-	enc *json.Encoder
-	err error // first stream error; records are still kept in memory
+	err error         // first stream error; records are still kept in memory
 }
 
 // NewRecorder starts the history of one run.
@@ -38,7 +36,6 @@ func (r *Recorder) StreamTo(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.bw = bufio.NewWriterSize(w, 64<<10)
-	r.enc = json.NewEncoder(r.bw)
 	r.emit(line{Type: TypeMeta, Meta: &r.h.Meta})
 	for i := range r.h.Requests {
 		r.emit(line{Type: TypeRequest, Request: &r.h.Requests[i]})
@@ -51,10 +48,10 @@ func (r *Recorder) StreamTo(w io.Writer) error {
 
 // emit writes one line when streaming; the first error sticks. Called with mu held.
 func (r *Recorder) emit(l line) {
-	if r.enc == nil || r.err != nil {
+	if r.bw == nil || r.err != nil {
 		return
 	}
-	if err := r.enc.Encode(l); err != nil {
+	if err := writeLine(r.bw, l); err != nil {
 		r.err = fmt.Errorf("history: stream %s record: %w", l.Type, err)
 	}
 }

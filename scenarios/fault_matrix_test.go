@@ -138,7 +138,10 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			sc := Scenario{
 				Name: fmt.Sprintf("fault-matrix-%02d", i), Description: "test: " + tc.spec,
-				Users: 4, Rate: 40, Duration: 4500 * time.Millisecond,
+				// Eight users, so that several land on each provider: with
+				// four, one provider once had a single client, and a fault
+				// on its link could not be seen to bite.
+				Users: 8, Rate: 40, Duration: 4500 * time.Millisecond,
 				Faults:        []Step{st},
 				NeedsDatabase: faults.NeedsDatabase(st.Fault),
 				ConvergeBound: 10 * time.Second,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -124,7 +125,7 @@ func verdictLines(w io.Writer, flow *load.Flow, tokens []string, backends map[st
 func printExchange(w io.Writer, n int, x load.Exchange, secrets []string) {
 	r := x.Rec
 	fmt.Fprintf(w, "%d. %s  %s %s\n", n, x.Step.Name, r.Method, r.URL)
-	for _, k := range sortedKeys(x.Form) {
+	for _, k := range slices.Sorted(maps.Keys(x.Form)) {
 		v := x.Form.Get(k)
 		if slices.Contains(secrets, v) && v != "" {
 			v = "***"
@@ -158,15 +159,6 @@ func printExchange(w io.Writer, n int, x load.Exchange, secrets []string) {
 	} else {
 		fmt.Fprintf(w, "   ! expectation not met: %s\n", x.Why)
 	}
-}
-
-func sortedKeys(m map[string][]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // shorten keeps the start of a long value (tokens, CSRF values).

@@ -185,29 +185,26 @@ func toxicName(base, stream string, both bool) string {
 // addToxics puts a toxic of type typ on every stream of direction of the
 // wires; it goes on after an error (a partial inject is recovered).
 func addToxics(env Env, w wires, base, direction, typ string, attrs map[string]any) error {
-	names, err := w.names(env)
-	if err != nil {
-		return err
-	}
-	ss, err := streams(direction)
-	if err != nil {
-		return err
-	}
-	return eachLink(names, func(l string) error {
-		var first error
-		for _, s := range ss {
-			t := links.Toxic{Name: toxicName(base, s, len(ss) > 1), Type: typ, Stream: s, Attributes: attrs}
-			if err := env.AddToxic(l, t); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
+	return eachStream(env, w, direction, func(l, s string, both bool) error {
+		return env.AddToxic(l, links.Toxic{Name: toxicName(base, s, both), Type: typ, Stream: s, Attributes: attrs})
 	})
 }
 
 // removeToxics takes off what addToxics put on; a toxic that is not there
 // (a partial inject) is no error.
 func removeToxics(ctx context.Context, env Env, w wires, base, direction string) error {
+	return eachStream(env, w, direction, func(l, s string, both bool) error {
+		if err := env.RemoveToxic(ctx, l, toxicName(base, s, both)); !errors.Is(err, links.ErrNoToxic) {
+			return err
+		}
+		return nil
+	})
+}
+
+// eachStream calls fn for every stream of direction on every wire (both
+// is set when the direction has two streams), going on after an error and
+// returning the first of each wire's.
+func eachStream(env Env, w wires, direction string, fn func(link, stream string, both bool) error) error {
 	names, err := w.names(env)
 	if err != nil {
 		return err
@@ -219,8 +216,7 @@ func removeToxics(ctx context.Context, env Env, w wires, base, direction string)
 	return eachLink(names, func(l string) error {
 		var first error
 		for _, s := range ss {
-			err := env.RemoveToxic(ctx, l, toxicName(base, s, len(ss) > 1))
-			if err != nil && !errors.Is(err, links.ErrNoToxic) && first == nil {
+			if err := fn(l, s, len(ss) > 1); err != nil && first == nil {
 				first = err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ type Options struct {
 	// RunID names everything the lab creates; empty makes one up.
 	RunID string
 	Plan  Plan
+	// Lane moves the plan to 127.lane.x.y (see Plan.OnLane) so that labs
+	// running side by side have their own addresses; 0 keeps it.
+	Lane int
 	// Mode is ModeOffload (default) or ModePassthrough.
 	Mode string
 	// Database is DatabaseMemory (default) or DatabasePair.
@@ -81,6 +85,14 @@ func (o Options) withDefaults() (Options, error) {
 		if err != nil {
 			return o, err
 		}
+		o.Plan = p
+	}
+	if o.Lane != 0 {
+		p, err := o.Plan.OnLane(o.Lane)
+		if err != nil {
+			return o, fmt.Errorf("lab plan: %w", err)
+		}
+		// Moving is idempotent: a moved address is outside 127.0/16.
 		o.Plan = p
 	}
 	if o.Mode == "" {
@@ -123,7 +135,12 @@ type Lab struct {
 	ca    *pki.CA
 	links *links.Links
 
+	// balancer is swapped by RestartBalancer; lbMu guards the pointer,
+	// lbCfg is the configuration a restart starts from (ports fixed).
+	lbMu      sync.Mutex
 	balancer  *lb.Balancer
+	lbCfg     lb.Config
+	lbStopped bool
 	providers map[string]*fakeprovider.Provider
 	clearing  []*fakeprovider.Clearing
 	pair      *Pair // nil with DatabaseMemory
@@ -411,6 +428,12 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 	if err := b.Start(ctx); err != nil {
 		return fmt.Errorf("start balancer: %w", err)
 	}
+	// A restart listens again on the ports chosen now.
+	l.lbCfg = cfg
+	l.lbCfg.Listeners = slices.Clone(cfg.Listeners)
+	for i := range l.lbCfg.Listeners {
+		l.lbCfg.Listeners[i].Open = nil
+	}
 	l.balancer = b
 	for _, d := range l.opts.Plan.Domains {
 		e := Endpoint{Name: d.Name, PublicIP: d.PublicIP, HTTPSAt: b.Addr(d.Name + "-https").String(), HTTPAt: b.Addr(d.Name + "-http").String()}
@@ -482,7 +505,7 @@ func (l *Lab) WaitBackendsUp(ctx context.Context, bound time.Duration) []string 
 // downBackends names the backends the balancer has out of service now.
 func (l *Lab) downBackends() []string {
 	var down []string
-	for _, p := range l.balancer.Health().Pools {
+	for _, p := range l.lb().Health().Pools {
 		for _, b := range p.Backends {
 			if !b.Up {
 				down = append(down, b.Name)
@@ -496,8 +519,8 @@ func (l *Lab) downBackends() []string {
 func (l *Lab) Close(ctx context.Context) error {
 	l.closeOnce.Do(func() {
 		var errs []error
-		if l.balancer != nil {
-			errs = append(errs, l.balancer.Shutdown(ctx))
+		if b := l.lb(); b != nil {
+			errs = append(errs, b.Shutdown(ctx))
 		}
 		for id, p := range l.providers {
 			if err := p.Close(ctx); err != nil {
@@ -553,7 +576,7 @@ func (l *Lab) Cleared() map[string]int {
 func (l *Lab) Pair() *Pair { return l.pair }
 
 // BalancerSnapshot is what the balancer's admin endpoint would show.
-func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.balancer.Health() }
+func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.lb().Health() }
 
 // WaitProvider waits until the balancer sees every backend of a provider
 // up (or, with up false, down), for at most bound.
@@ -564,7 +587,7 @@ func (l *Lab) WaitProvider(ctx context.Context, id string, up bool, bound time.D
 	defer t.Stop()
 	for {
 		done := true
-		for _, p := range l.balancer.Health().Pools {
+		for _, p := range l.lb().Health().Pools {
 			for _, b := range p.Backends {
 				if b.Provider == id && b.Up != up {
 					done = false

@@ -6,6 +6,7 @@ import (
 
 	"github.com/regify-verify/regify-verify/fakeprovider"
 	"github.com/regify-verify/regify-verify/harness/links"
+	"github.com/regify-verify/regify-verify/lb"
 )
 
 // The methods below are the handles faults use (scenarios/faults.Lab).
@@ -82,3 +83,55 @@ func (l *Lab) RemoveToxic(ctx context.Context, link, toxic string) error {
 // LinkStates says, for every wire of the lab, whether it is cut and which
 // toxics it carries: what a test reads to see that every fault was mended.
 func (l *Lab) LinkStates() []links.State { return l.links.States() }
+
+// lb is the balancer running now (or the stopped one, until a restart).
+func (l *Lab) lb() *lb.Balancer {
+	l.lbMu.Lock()
+	defer l.lbMu.Unlock()
+	return l.balancer
+}
+
+// StopBalancer stops the balancer at once, as a killed balancer process
+// goes: its listeners close and every client connection is cut, requests
+// in flight included. Clients are refused until StartBalancer.
+func (l *Lab) StopBalancer(ctx context.Context) error {
+	l.lbMu.Lock()
+	defer l.lbMu.Unlock()
+	if l.lbStopped {
+		return nil
+	}
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel() // no draining: a crash, not a reload
+	_ = l.balancer.Shutdown(hard)
+	l.lbStopped = true
+	return nil
+}
+
+// StartBalancer starts a new balancer on the stopped one's addresses and
+// configuration, with everything a process keeps in memory lost: the
+// affinity table (each client is pinned afresh, so some move) and the
+// health state (every backend up until checked).
+func (l *Lab) StartBalancer(ctx context.Context) error {
+	l.lbMu.Lock()
+	defer l.lbMu.Unlock()
+	if !l.lbStopped {
+		return nil
+	}
+	b, err := lb.New(l.lbCfg, l.log.With("component", "lb"))
+	if err != nil {
+		return fmt.Errorf("configure the restarted balancer: %w", err)
+	}
+	if err := b.Start(ctx); err != nil {
+		return fmt.Errorf("start the balancer again: %w", err)
+	}
+	l.balancer, l.lbStopped = b, false
+	return nil
+}
+
+// BalancerStopped reports whether the balancer is stopped (a restart not
+// finished): what a test reads to see that it was started again.
+func (l *Lab) BalancerStopped() bool {
+	l.lbMu.Lock()
+	defer l.lbMu.Unlock()
+	return l.lbStopped
+}

@@ -56,6 +56,22 @@ func TestLabInMemory(t *testing.T) {
 	require.NoError(t, lab.WaitProvider(ctx, "p2", true, bound))
 	require.Error(t, lab.CrashProvider(ctx, "p9"), "an unknown provider is an error")
 
+	// A balancer restart: refused while stopped, answering again on the
+	// same addresses after, with every backend checked back in.
+	require.NoError(t, lab.StopBalancer(ctx))
+	for _, ep := range eps {
+		_, err := tls.Dial("tcp", ep.HTTPSAt, &tls.Config{ServerName: ep.Name, RootCAs: lab.Roots()})
+		assert.Error(t, err, "the stopped balancer refuses %s", ep.HTTPSAt)
+	}
+	require.NoError(t, lab.StartBalancer(ctx))
+	for _, ep := range eps {
+		conn, err := tls.Dial("tcp", ep.HTTPSAt, &tls.Config{ServerName: ep.Name, RootCAs: lab.Roots()})
+		require.NoError(t, err, "the restarted balancer answers %s", ep.HTTPSAt)
+		conn.Close()
+	}
+	require.NoError(t, lab.WaitProvider(ctx, "p1", true, bound))
+	require.NoError(t, lab.WaitProvider(ctx, "p2", true, bound))
+
 	require.NoError(t, lab.Close(ctx))
 	closed = true
 	for _, ep := range eps {

@@ -87,3 +87,54 @@ func (p Plan) ProviderIDs() []string {
 	}
 	return ids
 }
+
+// MaxLane is the highest lane a plan can be moved to: lanes are the second
+// octet of 127.0.0.0/8.
+const MaxLane = 254
+
+// OnLane moves every address of the plan from 127.0.x.y to 127.lane.x.y,
+// so that labs running side by side each have their own addresses (their
+// ports are the system's choice anyway). Lane 0 is the plan as it is;
+// addresses outside 127.0.0.0/16 are kept.
+func (p Plan) OnLane(lane int) (Plan, error) {
+	if lane < 0 || lane > MaxLane {
+		return Plan{}, fmt.Errorf("lane %d: want 0 to %d (the second octet of a 127.x address)", lane, MaxLane)
+	}
+	if lane == 0 {
+		return p, nil
+	}
+	move := func(a netip.Addr) netip.Addr { return LaneAddr(a, lane) }
+	q := Plan{Clients: make([]netip.Addr, len(p.Clients)), Clearing: make([]netip.Addr, len(p.Clearing))}
+	for i, c := range p.Clients {
+		q.Clients[i] = move(c)
+	}
+	for i, c := range p.Clearing {
+		q.Clearing[i] = move(c)
+	}
+	for _, d := range p.Domains {
+		d.PublicIP = move(d.PublicIP)
+		q.Domains = append(q.Domains, d)
+	}
+	for _, pp := range p.Providers {
+		in := make(map[string]netip.Addr, len(pp.Internal))
+		for name, a := range pp.Internal {
+			in[name] = move(a)
+		}
+		q.Providers = append(q.Providers, ProviderPlan{ID: pp.ID, Internal: in})
+	}
+	return q, nil
+}
+
+// LaneAddr is a on the given lane: 127.0.x.y becomes 127.lane.x.y; any
+// other address is returned as it is.
+func LaneAddr(a netip.Addr, lane int) netip.Addr {
+	if !a.Is4() {
+		return a
+	}
+	b := a.As4()
+	if b[0] != 127 || b[1] != 0 {
+		return a
+	}
+	b[1] = byte(lane)
+	return netip.AddrFrom4(b)
+}

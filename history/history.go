@@ -127,6 +127,9 @@ type Fault struct {
 	ProviderFault bool `json:"provider_fault,omitempty"`
 	// DatabaseFault marks faults of the database or its replication.
 	DatabaseFault bool `json:"database_fault,omitempty"`
+	// BalancerFault marks faults of the balancer itself (a restart): every
+	// client is refused while it lasts, and each may be pinned afresh after.
+	BalancerFault bool `json:"balancer_fault,omitempty"`
 }
 
 // LagSample is one heartbeat measurement of replication lag.

@@ -205,6 +205,13 @@ func (r *Report) Finish() {
 	}
 }
 
+// Judge sets the scenario's verdict from what it holds, as Finish does for
+// every scenario of a report, and returns it.
+func (s *Scenario) Judge() Verdict {
+	s.Verdict = s.judge()
+	return s.Verdict
+}
+
 func (s *Scenario) judge() Verdict {
 	if s.Error != "" {
 		return Error

@@ -3,6 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,7 +22,7 @@ type Progress struct {
 	mu       sync.Mutex
 	start    time.Time
 	last     time.Time
-	scenario string
+	running  []string // scenarios started and not done, in start order
 	requests int64
 	errors   int64
 	drawn    bool // a terminal line is on screen
@@ -49,11 +51,12 @@ func NewProgress(w io.Writer, terminal bool, opts ...ProgressOption) *Progress {
 	return p
 }
 
-// Scenario marks the start of a scenario; it is always shown.
+// Scenario marks the start of a scenario; it is always shown. Several may
+// run at once: the live line names them all.
 func (p *Progress) Scenario(name string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.scenario = name
+	p.running = append(p.running, name)
 	if p.terminal {
 		p.draw()
 		return
@@ -77,6 +80,16 @@ func (p *Progress) Add(requests, errors int) {
 		fmt.Fprintln(p.w, p.line())
 	}
 	p.last = p.now()
+}
+
+// ScenarioDone marks the end of a scenario and prints its verdict.
+func (p *Progress) ScenarioDone(name string, verdict Verdict) {
+	p.mu.Lock()
+	if i := slices.Index(p.running, name); i >= 0 {
+		p.running = slices.Delete(p.running, i, i+1)
+	}
+	p.mu.Unlock()
+	p.Logf("%s: %s", name, verdict)
 }
 
 // Logf prints a message without garbling the live line.
@@ -112,11 +125,15 @@ func (p *Progress) draw() {
 }
 
 func (p *Progress) line() string {
-	sc := p.scenario
-	if sc == "" {
-		sc = "-"
+	sc := "scenario -"
+	switch len(p.running) {
+	case 0:
+	case 1:
+		sc = "scenario " + p.running[0]
+	default:
+		sc = "scenarios " + strings.Join(p.running, ", ")
 	}
-	return fmt.Sprintf("%s scenario %s · requests %d · errors %d", p.elapsed(), sc, p.requests, p.errors)
+	return fmt.Sprintf("%s %s · requests %d · errors %d", p.elapsed(), sc, p.requests, p.errors)
 }
 
 func (p *Progress) elapsed() string {

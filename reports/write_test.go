@@ -340,3 +340,21 @@ func TestClean(t *testing.T) {
 		assert.Equal(t, tc.want, clean(tc.in), "%q", tc.in)
 	}
 }
+
+func TestProgressNamesEveryRunningScenario(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false, ProgressInterval(time.Second), ProgressClock(func() time.Time { return now }))
+	p.Scenario("baseline")
+	p.Scenario("provider-crash")
+	now = now.Add(2 * time.Second)
+	p.Add(5, 0)
+	p.ScenarioDone("baseline", Pass)
+	now = now.Add(2 * time.Second)
+	p.Add(5, 1)
+	p.Done()
+	out := buf.String()
+	assert.Contains(t, out, "[00:02] scenarios baseline, provider-crash · requests 5 · errors 0\n")
+	assert.Contains(t, out, "baseline: pass\n")
+	assert.Contains(t, out, "[00:04] scenario provider-crash · requests 10 · errors 1\n")
+}

@@ -31,6 +31,9 @@ func (e matrixEnv) Close(ctx context.Context) error {
 
 func stillBroken(ctx context.Context, lab *harness.Lab) []string {
 	var out []string
+	if lab.BalancerStopped() {
+		out = append(out, "balancer stopped")
+	}
 	for _, s := range lab.LinkStates() {
 		if s.Broken() {
 			out = append(out, fmt.Sprintf("link %s: cut %t, toxics %v", s.Name, s.Cut, s.Toxics))
@@ -118,6 +121,9 @@ func TestFaultMatrix(t *testing.T) {
 		{spec: "link-slice:link=balancer,provider=p1", effect: "took effect"},
 		{spec: "link-slice:link=database,provider=p2", effect: "took effect"},
 		{spec: "link-slice:link=clearing", effect: "took effect"},
+		// the balancer itself
+		{spec: "balancer-restart", effect: "took effect: "},
+		{spec: "balancer-restart", effect: "took effect: ", left: "balancer stopped"},
 		// control: the check for leftovers sees a toxic left on
 		{spec: "link-latency:link=balancer,provider=p2,latency=100ms", effect: "took effect", left: "toxics [link-latency]"},
 	}
@@ -131,7 +137,11 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			began := time.Now()
-			st, _, err := ParseStep(tc.spec + ",at=1s,for=2s")
+			sep := ","
+			if !strings.Contains(tc.spec, ":") {
+				sep = ":"
+			}
+			st, _, err := ParseStep(tc.spec + sep + "at=1s,for=2s")
 			require.NoError(t, err)
 			if tc.left != "" {
 				st.Fault = faults.Permanent{Fault: st.Fault}

@@ -20,18 +20,42 @@ import (
 // those invariants failed: the checker caught the broken setup.
 func Run(t *testing.T, cfg Config, spec Spec) Result {
 	t.Helper()
-	if cfg.RunID == "" {
-		cfg.RunID = fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_000)
-	}
-	if cfg.Logger == nil {
-		// The lab's warnings (backends marked down, store failures) go to
-		// the test log: shown for a failing scenario or with -v.
-		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	cfg = testConfig(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	res, err := Execute(ctx, spec, cfg)
-	sc := spec()
+	expectVerdicts(t, spec(), res, err)
+	return res
+}
+
+// RunAll is Run for several scenarios, parallel of them at once, each lab
+// on its own lane (see Suite.Parallel); each scenario then becomes a
+// subtest named after it, in the order given, with its invariants as
+// subtests of their own.
+func RunAll(t *testing.T, cfg Config, parallel int, specs ...Spec) []Result {
+	t.Helper()
+	cfg = testConfig(t, cfg)
+	results := make([]Result, len(specs))
+	errs := make([]error, len(specs))
+	onLanes(context.Background(), len(specs), newLanePlan(specs, parallel, 0, cfg.Open != nil), func(i, lane int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		c := cfg
+		c.Base.Lane = lane
+		results[i], errs[i] = Execute(ctx, specs[i], c)
+	})
+	for i, spec := range specs {
+		sc := spec()
+		t.Run(sc.Name, func(t *testing.T) { expectVerdicts(t, sc, results[i], errs[i]) })
+	}
+	return results
+}
+
+// expectVerdicts turns one executed scenario into subtests: good setups
+// must pass every invariant, a negative control must fail the ones it
+// names.
+func expectVerdicts(t *testing.T, sc Scenario, res Result, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("scenario %s could not be judged: %v", sc.Name, err)
 	}
@@ -66,7 +90,19 @@ func Run(t *testing.T, cfg Config, spec Spec) Result {
 			t.Errorf("negative control %s expects invariant %s to fail, but it was not judged", sc.Name, name)
 		}
 	}
-	return res
+}
+
+// testConfig fills in what a test leaves out: a run id, and a logger that
+// sends the lab's warnings (backends marked down, store failures) to the
+// test log, shown for a failing scenario or with -v.
+func testConfig(t *testing.T, cfg Config) Config {
+	if cfg.RunID == "" {
+		cfg.RunID = fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_000)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return cfg
 }
 
 // testWriter sends log lines to the test's log.

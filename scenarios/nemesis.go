@@ -200,9 +200,10 @@ const (
 	laneOther
 )
 
-// laneOf is a fault's lane: provider outages and every other fault aimed
-// at one provider share a lane (a slow provider that is also cut would
-// show neither effect), database faults have theirs.
+// laneOf is a fault's lane: provider outages, balancer restarts and every
+// other fault aimed at one provider share a lane (a slow provider that is
+// also cut would show neither effect; a restart during a provider outage
+// would blur the fail-over), database faults have theirs.
 func laneOf(f faults.Fault) lane {
 	k := f.Kind()
 	aimed := false
@@ -210,7 +211,7 @@ func laneOf(f faults.Fault) lane {
 		aimed = aimed || kn.Name == "provider"
 	}
 	switch {
-	case k.Provider || aimed:
+	case k.Provider || k.Balancer || aimed:
 		return laneProvider
 	case k.Database:
 		return laneDatabase

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,16 +14,26 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
-// Suite runs several scenarios one after another and gathers their results
-// into one report. When ctx ends it stops after the current scenario and
-// marks the report incomplete.
+// Suite runs several scenarios and gathers their results into one report,
+// in the order of Specs whatever order they finished in. When ctx ends it
+// starts no further scenario and marks the report incomplete.
 type Suite struct {
 	Specs  []Spec
 	Config Config
+	// Parallel is how many scenarios run at once; 0 or 1 runs them one
+	// after another. Each concurrent scenario has a lane of its own: lane
+	// k's lab lives on 127.k.x.y (harness.Plan.OnLane), so labs side by
+	// side never share an address, a port or a container name.
+	Parallel int
+	// DatabaseParallel bounds the scenarios with a MariaDB pair among them
+	// (0: DefaultDatabaseParallel); they are started first.
+	DatabaseParallel int
 	// Command is the command line that started the run, for the report's
 	// reproducibility block.
 	Command string
-	// OnScenario, when set, is called as each scenario starts and ends.
+	// OnScenario, when set, is called as each scenario starts (done nil)
+	// and ends (done holds its result, verdict set). With Parallel above 1
+	// it is called from several goroutines.
 	OnScenario func(name string, done *reports.Scenario)
 	// Mode is the report's mode: "lab" (the default) or "target".
 	Mode string
@@ -43,28 +54,64 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 	if r.Repro.ConfigHash == "" {
 		r.Repro.ConfigHash = s.configHash()
 	}
-	for _, spec := range s.Specs {
-		name := spec().Name
-		if ctx.Err() != nil {
-			r.Incomplete = true
-			break
-		}
-		if s.OnScenario != nil {
-			s.OnScenario(name, nil)
-		}
-		res, err := Execute(ctx, spec, s.Config)
-		if err != nil && ctx.Err() != nil {
-			r.Incomplete = true
-		}
-		r.Scenarios = append(r.Scenarios, res.Report)
-		r.Finish() // judge what ran so far, for the progress line
-		if s.OnScenario != nil {
-			s.OnScenario(name, &r.Scenarios[len(r.Scenarios)-1])
+	done, interrupted := s.runAll(ctx)
+	for _, sc := range done {
+		if sc != nil {
+			r.Scenarios = append(r.Scenarios, *sc)
 		}
 	}
+	r.Incomplete = interrupted
 	r.Ended = time.Now()
 	r.Finish()
 	return r
+}
+
+// runAll runs the scenarios on up to Parallel lanes and returns their
+// results by index (nil for one never started) and whether ctx ended
+// before every scenario had run.
+func (s Suite) runAll(ctx context.Context) ([]*reports.Scenario, bool) {
+	results := make([]*reports.Scenario, len(s.Specs))
+	stopped := make([]bool, len(s.Specs))
+	started := onLanes(ctx, len(s.Specs), s.lanePlan(), func(i, lane int) {
+		cfg := s.Config
+		cfg.Base.Lane = lane
+		results[i], stopped[i] = s.runOne(ctx, s.Specs[i], cfg)
+	})
+	return results, started < len(s.Specs) || slices.Contains(stopped, true)
+}
+
+// lanePlan is how the suite's scenarios share the machine.
+func (s Suite) lanePlan() lanePlan {
+	return newLanePlan(s.Specs, s.Parallel, s.DatabaseParallel, s.Config.Open != nil)
+}
+
+// newLanePlan bounds the scenarios with a database pair to dbParallel at
+// once (0: the default). A deployment's scenarios (custom opener) have no
+// lab of ours to weigh and share its one database: they are all heavy.
+func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool) lanePlan {
+	if dbParallel <= 0 {
+		dbParallel = DefaultDatabaseParallel
+	}
+	heavy := make([]bool, len(specs))
+	for i, spec := range specs {
+		heavy[i] = deployment || spec().NeedsDatabase
+	}
+	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel}
+}
+
+// runOne runs one scenario and says whether ctx stopped it.
+func (s Suite) runOne(ctx context.Context, spec Spec, cfg Config) (*reports.Scenario, bool) {
+	name := spec().Name
+	if s.OnScenario != nil {
+		s.OnScenario(name, nil)
+	}
+	res, err := Execute(ctx, spec, cfg)
+	sc := res.Report
+	sc.Judge()
+	if s.OnScenario != nil {
+		s.OnScenario(name, &sc)
+	}
+	return &sc, err != nil && ctx.Err() != nil
 }
 
 // configHash names what decides the outcome: scenarios, seed and load.

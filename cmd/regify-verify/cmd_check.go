@@ -73,7 +73,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 				progress.Scenario(name)
 				return
 			}
-			progress.Logf("%s: %s", name, done.Verdict)
+			progress.ScenarioDone(name, done.Verdict)
 		},
 	}
 	fmt.Fprintf(e.stderr, "regify-verify check %s: %d names, %d users for %s\n", d.Name, len(d.Domains), d.Load.Users, d.Load.Duration)

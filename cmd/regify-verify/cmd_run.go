@@ -25,7 +25,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -38,6 +38,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	users := fs.Int("users", 0, "simulated users, each from its own source IP (1-250); 0 keeps each scenario's own")
 	rate := fs.Int("rate", 0, "requests per second over all users; 0 keeps each scenario's own")
 	duration := fs.Duration("duration", 0, "load duration of each scenario; 0 keeps each scenario's own")
+	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
+	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
@@ -105,6 +107,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *users < 0 || *users > 250 {
 		return usageError{fmt.Errorf("--users %d: choose 1 to 250 (each user needs its own 127.0.10.x address)", *users)}
 	}
+	if *parallel < 1 || *parallel > harness.MaxLane+1 {
+		return usageError{fmt.Errorf("--parallel %d: choose 1 to %d (default %d on this machine)", *parallel, harness.MaxLane+1, scenarios.DefaultParallel())}
+	}
+	if *dbParallel < 1 || *dbParallel > *parallel {
+		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
+	}
 	if *rate < 0 || *duration < 0 {
 		return usageError{errors.New("--rate and --duration must not be negative")}
 	}
@@ -130,7 +138,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	progress := reports.NewProgress(e.stderr, isTerminal(e.stderr))
 	stopPoll := pollCounters(counters, progress)
 	suite := scenarios.Suite{
-		Specs:   specs,
+		Specs:    specs,
+		Parallel: *parallel, DatabaseParallel: *dbParallel,
 		Command: commandLine(e.argv, *seed, names),
 		Config: scenarios.Config{
 			Seed: *seed, RunID: runID, Users: *users, Rate: *rate, Duration: *duration,
@@ -142,10 +151,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 				progress.Scenario(name)
 				return
 			}
-			progress.Logf("%s: %s", name, done.Verdict)
+			progress.ScenarioDone(name, done.Verdict)
 		},
 	}
-	fmt.Fprintf(e.stderr, "regify-verify run %s: %d scenarios, seed %d\n", runID, len(specs), *seed)
+	fmt.Fprintf(e.stderr, "regify-verify run %s: %d scenarios, seed %d, %d at once\n", runID, len(specs), *seed, min(*parallel, len(specs)))
 	rep := suite.Run(ctx)
 	stopPoll()
 	progress.Done()

@@ -234,6 +234,23 @@ func EnsureMariaDB(ctx context.Context, o MariaDBOptions) (string, error) {
 		log.Debug("mariadb image present", "tag", tag)
 		return tag, nil
 	}
+	dir := o.CacheDir
+	if dir == "" {
+		if dir, err = CacheDir(); err != nil {
+			return "", err
+		}
+	}
+	unlock, err := buildLock(ctx, dir, "mariadb-image")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	// Whoever held the lock before may have built it meanwhile.
+	if ok, err := imageExists(ctx, cli, tag); err != nil {
+		return "", err
+	} else if ok {
+		return tag, nil
+	}
 	start := time.Now()
 	if plan.source == SourceHost {
 		hp := plan.host

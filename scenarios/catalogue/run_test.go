@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 
 // TestCatalogue runs every scenario of the catalogue in the lab, negative
 // controls included: good setups must pass, broken ones must fail with the
-// expected invariant. REGIFY_VERIFY_SCENARIOS=a,b narrows it down.
+// expected invariant. REGIFY_VERIFY_SCENARIOS=a,b narrows it down. They
+// run side by side as `regify-verify run` runs them.
 func TestCatalogue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the catalogue brings up real labs; skipped with -short")
@@ -31,12 +32,7 @@ func TestCatalogue(t *testing.T) {
 	specs, err := catalogue.Find(os.Getenv("REGIFY_VERIFY_SCENARIOS"))
 	require.NoError(t, err)
 	cfg := scenarios.Config{Seed: 42, RunID: "cat"}
-	for _, spec := range specs {
-		sc := spec()
-		t.Run(sc.Name, func(t *testing.T) {
-			scenarios.Run(t, cfg, spec)
-		})
-	}
+	scenarios.RunAll(t, cfg, scenarios.DefaultParallel(), specs...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	left, err := harness.Owned(ctx)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -49,7 +50,7 @@ func splitBrainInvariants() []string {
 
 // The split-brain probe: one account, two devices, each on its own
 // provider. The addresses are loopback addresses no simulated user has
-// (the plan gives users 127.0.10.1-250).
+// (the plan gives users 127.0.10.1-250), moved to the lab's lane.
 const (
 	splitBrainUser = "split-brain-probe"
 	// splitBrainAt is when the cut comes, from the start of the load:
@@ -94,7 +95,8 @@ func splitBrainDrill(ctx context.Context, d *scenarios.DrillEnv) (map[string]flo
 	tenant := d.Lab.Options().Plan.Domains[0].Name
 	var devices [2]*probeDevice
 	for i := range devices {
-		dev, err := newProbeDevice(d.Lab, providers[i], tenant, splitBrainSources[i])
+		src := harness.LaneAddr(netip.MustParseAddr(splitBrainSources[i]), d.Lab.Options().Lane).String()
+		dev, err := newProbeDevice(d.Lab, providers[i], tenant, src)
 		if err != nil {
 			return nil, err
 		}

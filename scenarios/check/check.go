@@ -275,6 +275,11 @@ func affected(f *history.Fault) string {
 }
 
 func isProviderFault(f *history.Fault) bool { return f.ProviderFault }
+func isBalancerFault(f *history.Fault) bool { return f.BalancerFault }
+
+// isOutage is a fault that may cut users off for its window: a provider
+// out of service, or the balancer itself restarting.
+func isOutage(f *history.Fault) bool        { return f.ProviderFault || f.BalancerFault }
 func isDatabaseFault(f *history.Fault) bool { return f.DatabaseFault }
 
 // probe reports whether r is a probe rather than a user's request.

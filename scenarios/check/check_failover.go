@@ -82,8 +82,16 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		return skip("no provider faults in the history")
 	}
 	slices.SortStableFunc(ms, func(a, b *failoverMeasure) int { return a.fault.Injected.Compare(b.fault.Injected) })
-	for j := range ms[:len(ms)-1] {
-		ms[j].end = ms[j+1].fault.Injected
+	// A window ends at the next outage: the next provider fault, or a
+	// balancer restart, whose refusals are the restart's and not this
+	// fault's failover.
+	for _, m := range ms {
+		for i := range h.Faults {
+			o := &h.Faults[i]
+			if isOutage(o) && o.Injected.After(m.fault.Injected) && (m.end.IsZero() || o.Injected.Before(m.end)) {
+				m.end = o.Injected
+			}
+		}
 	}
 	in := func(m *failoverMeasure, t time.Time) bool {
 		return !t.Before(m.fault.Injected) && (m.end.IsZero() || t.Before(m.end))

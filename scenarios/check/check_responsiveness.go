@@ -44,7 +44,7 @@ func (c Responsiveness) Check(h *history.History) reports.Invariant {
 	if max <= 0 {
 		max = DefaultMaxWait
 	}
-	ws := windows(h, c.Grace, isProviderFault)
+	ws := windows(h, c.Grace, isOutage)
 	base := origin(h)
 	var slow []*history.Request
 	judged := 0

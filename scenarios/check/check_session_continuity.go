@@ -47,7 +47,7 @@ func (SessionContinuity) Name() string { return NameSessionContinuity }
 
 // Check implements Invariant.
 func (s SessionContinuity) Check(h *history.History) reports.Invariant {
-	ws := windows(h, s.Grace, isProviderFault)
+	ws := windows(h, s.Grace, isOutage)
 	perFault := make([]int, len(ws))
 	type userFault struct {
 		fault int

@@ -63,10 +63,11 @@ type clientKey struct{ ip, tenant string }
 // Check implements Invariant.
 func (s Stickiness) Check(h *history.History) reports.Invariant {
 	ws := windows(h, s.Grace, isProviderFault)
+	restarts := windows(h, 0, isBalancerFault)
 	base := origin(h)
 	clients := make(map[clientKey]*stickyClient, 64)
 	var ev evidence
-	repins, moves, movers := 0, 0, 0
+	repins, rebalanced, moves, movers := 0, 0, 0, 0
 	failbacks, lost := 0, 0
 	for i := range h.Requests {
 		r := &h.Requests[i]
@@ -94,6 +95,12 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 			case faulted(ws, c.provider, c.at, r.Start.Add(r.Latency)):
 				repins++
 				c.away = c.provider
+			case across(restarts, c.at, r.Start.Add(r.Latency)):
+				// Its last answer came from the balancer before a restart,
+				// this one from the new balancer, which pinned it afresh:
+				// once, not again, and not a fail-back when it returns.
+				rebalanced++
+				c.away = ""
 			case r.Provider == c.away:
 				// Back to the provider a fault took it from: a fail-back.
 				failbacks++
@@ -128,11 +135,14 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 	}
 	if len(clients) == 0 {
 		if h.Meta.Session != nil && h.Meta.Session.Backend == "" {
-			return stickyBySessions(h, ws)
+			return stickyBySessions(h, windows(h, s.Grace, isOutage))
 		}
 		return skip("no successful request named its provider (%s) with a source IP", backendSource(h))
 	}
 	fb := ""
+	if len(restarts) > 0 {
+		fb = fmt.Sprintf("; %d re-pinned once by the balancer after its restart (its affinity table was lost)", rebalanced)
+	}
 	if failbacks > 0 {
 		fb = fmt.Sprintf("; fail-back after recovery: %d clients returned to their old provider, %d sessions lost (failback: %s)", failbacks, lost, orForbid(s.Failback))
 	}
@@ -141,6 +151,18 @@ func (s Stickiness) Check(h *history.History) reports.Invariant {
 			movers+btoi(s.Failback != FailbackAllow)*failbacks, len(clients), moves+btoi(s.Failback != FailbackAllow)*failbacks, repins, fb)
 	}
 	return pass("%d clients (source IP and tenant) stayed on one provider; %d re-pins, all after a provider fault%s", len(clients), repins, fb)
+}
+
+// across reports whether a balancer restart began after from and before
+// to: the client's last answer came through the balancer before it, this
+// one through the restarted balancer.
+func across(restarts []window, from, to time.Time) bool {
+	for _, w := range restarts {
+		if from.Before(w.from) && to.After(w.from) {
+			return true
+		}
+	}
+	return false
 }
 
 // faulted reports whether a provider fault window of p overlaps [from, to]:

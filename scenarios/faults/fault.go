@@ -50,6 +50,10 @@ type Kind struct {
 	// Database faults disturb the database or its replication: lag and
 	// divergence inside the window are expected.
 	Database bool
+	// Balancer faults stop the balancer itself: every request inside the
+	// window may fail, and each client may be pinned afresh once after it
+	// (the affinity table is lost), never twice.
+	Balancer bool
 }
 
 // Env is what faults act on. The harness's lab implements it; a
@@ -59,6 +63,10 @@ type Env interface {
 	CrashProvider(ctx context.Context, id string) error
 	RestartProvider(ctx context.Context, id string) error
 	HangProvider(ctx context.Context, id string, on bool) error
+	// StopBalancer stops the balancer as a crash does; StartBalancer starts
+	// a fresh one (empty affinity table) on the same addresses.
+	StopBalancer(ctx context.Context) error
+	StartBalancer(ctx context.Context) error
 
 	// BalancerLinks are the wires from the balancer to one provider.
 	BalancerLinks(providerID string) []string

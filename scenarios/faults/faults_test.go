@@ -74,6 +74,8 @@ func (l *fakeLab) RestartProvider(_ context.Context, id string) error {
 func (l *fakeLab) HangProvider(_ context.Context, id string, on bool) error {
 	return l.note("hang %s %v", id, on)
 }
+func (l *fakeLab) StopBalancer(context.Context) error  { return l.note("stop balancer") }
+func (l *fakeLab) StartBalancer(context.Context) error { return l.note("start balancer") }
 func (l *fakeLab) BalancerLinks(p string) []string {
 	return []string{"lb-" + p + "-abc", "lb-" + p + "-def"}
 }
@@ -164,6 +166,7 @@ func TestFaults(t *testing.T) {
 	}{
 		{ProviderCrash{"p1"}, "provider-crash", "crash p1", "restart p1", Kind{Provider: true, Affects: "p1"}},
 		{ProviderHang{"p2"}, "provider-hang", "hang p2 true", "hang p2 false", Kind{Provider: true, Affects: "p2"}},
+		{BalancerRestart{}, "balancer-restart", "stop balancer", "start balancer", Kind{Balancer: true}},
 		{ProviderSlow{"p1", 80 * time.Millisecond}, "provider-slow",
 			"toxic lb-p1-abc provider-slow/downstream latency map[latency:80]|toxic lb-p1-def provider-slow/downstream latency map[latency:80]",
 			"untoxic lb-p1-abc provider-slow|untoxic lb-p1-def provider-slow", Kind{}},
@@ -234,7 +237,7 @@ func TestRegistry(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want, tc.spec)
 	}
 	_, err = Build("provider-melt", nil)
-	assert.ErrorContains(t, err, `unknown fault "provider-melt"; known faults: clearing-cut`)
+	assert.ErrorContains(t, err, `unknown fault "provider-melt"; known faults: balancer-restart, clearing-cut`)
 	_, err = Build("provider-slow", map[string]string{"speed": "1"})
 	assert.ErrorContains(t, err, `fault provider-slow has no knob "speed"; its knobs: latency, provider`)
 	_, err = Build("provider-slow", map[string]string{"latency": "fast"})

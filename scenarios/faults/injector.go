@@ -32,7 +32,7 @@ type Injected struct {
 func (in Injector) Inject(ctx context.Context, f Fault) (Injected, error) {
 	k := f.Kind()
 	rec := history.Fault{Name: f.Name(), Target: f.Target(), Injected: time.Now(),
-		ProviderFault: k.Provider, DatabaseFault: k.Database, Provider: k.Affects}
+		ProviderFault: k.Provider, DatabaseFault: k.Database, BalancerFault: k.Balancer, Provider: k.Affects}
 	err := f.Inject(ctx, in.Env)
 	if err != nil {
 		rec.Err = err.Error()

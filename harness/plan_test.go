@@ -1,0 +1,46 @@
+package harness
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPlanOnLane(t *testing.T) {
+	base, err := DefaultPlan(3, false)
+	require.NoError(t, err)
+	tests := []struct {
+		lane    int
+		client  string
+		public  string
+		p2def   string
+		clear   string
+		wantErr bool
+	}{
+		{lane: 0, client: "127.0.10.3", public: "127.0.1.1", p2def: "127.0.2.4", clear: "127.0.3.2"},
+		{lane: 1, client: "127.1.10.3", public: "127.1.1.1", p2def: "127.1.2.4", clear: "127.1.3.2"},
+		{lane: 254, client: "127.254.10.3", public: "127.254.1.1", p2def: "127.254.2.4", clear: "127.254.3.2"},
+		{lane: 255, wantErr: true},
+		{lane: -1, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := base.OnLane(tt.lane)
+		if tt.wantErr {
+			require.Error(t, err, "lane %d", tt.lane)
+			assert.Contains(t, err.Error(), "want 0 to 254")
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tt.client, got.Clients[2].String())
+		assert.Equal(t, tt.public, got.Domains[0].PublicIP.String())
+		assert.Equal(t, tt.p2def, got.Providers[1].Internal["def.test"].String())
+		assert.Equal(t, tt.clear, got.Clearing[1].String())
+	}
+	// The base plan is not changed by moving a copy.
+	assert.Equal(t, "127.0.2.4", base.Providers[1].Internal["def.test"].String())
+	// Addresses outside 127.0/16 stay where they are.
+	assert.Equal(t, "10.0.0.1", LaneAddr(netip.MustParseAddr("10.0.0.1"), 3).String())
+	assert.Equal(t, "127.5.0.1", LaneAddr(netip.MustParseAddr("127.5.0.1"), 3).String())
+}

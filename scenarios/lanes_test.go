@@ -1,0 +1,59 @@
+package scenarios
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestOnLanes: every call runs once; calls running at the same time never
+// share a lane; heavy calls never exceed their bound and start first; a
+// cancelled context starts nothing more.
+func TestOnLanes(t *testing.T) {
+	heavy := map[int]bool{3: true, 5: true, 6: true, 9: true}
+	var mu sync.Mutex
+	ran := map[int]int{}
+	onLane := map[int]bool{}
+	running, most := 0, 0
+	var order []int
+	n := onLanes(context.Background(), 12, lanePlan{parallel: 3, heavy: func(i int) bool { return heavy[i] }, heavyMax: 1}, func(i, lane int) {
+		mu.Lock()
+		ran[i]++
+		order = append(order, i)
+		assert.False(t, onLane[lane], "lane %d used twice at once", lane)
+		assert.Less(t, lane, 3)
+		onLane[lane] = true
+		if heavy[i] {
+			running++
+			most = max(most, running)
+		}
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		onLane[lane] = false
+		if heavy[i] {
+			running--
+		}
+		mu.Unlock()
+	})
+	assert.Equal(t, 12, n)
+	for i := range 12 {
+		assert.Equal(t, 1, ran[i], "call %d", i)
+	}
+	assert.Equal(t, 1, most, "heavy calls at once")
+	assert.Equal(t, 3, order[0], "the first heavy call starts first")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	n = onLanes(ctx, 10, lanePlan{parallel: 1}, func(i, lane int) {
+		calls++
+		if i == 1 {
+			cancel()
+		}
+	})
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 2, calls)
+}

@@ -59,6 +59,11 @@ type Options struct {
 	Database string
 	// DB configures the MariaDB pair when Database is DatabasePair.
 	DB PairOptions
+	// Providers is ProvidersInProcess (default) or ProvidersProcess: each
+	// provider a child process (regify-verify provider), killed and paused
+	// by signals. Process providers need the MariaDB pair (their only
+	// shared state) and TLS offloading, and run no broken mode.
+	Providers string
 	// Balancer and Provider are the broken modes of the negative controls.
 	Balancer BalancerBroken
 	Provider ProviderBroken
@@ -107,6 +112,22 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Database != DatabaseMemory && o.Database != DatabasePair {
 		return o, fmt.Errorf("lab database %q: want %q or %q", o.Database, DatabaseMemory, DatabasePair)
 	}
+	switch o.Providers {
+	case "":
+		o.Providers = ProvidersInProcess
+	case ProvidersInProcess:
+	case ProvidersProcess:
+		switch {
+		case o.Database != DatabasePair:
+			return o, errors.New("provider processes need the MariaDB pair: it is the only state two processes can share (the memory store lives in one process)")
+		case o.Mode != ModeOffload:
+			return o, errors.New("provider processes run with TLS offloading only; use in-process providers for passthrough")
+		case o.Provider != (ProviderBroken{}):
+			return o, errors.New("provider processes run no broken mode; negative controls use in-process providers")
+		}
+	default:
+		return o, fmt.Errorf("lab providers %q: want %q or %q", o.Providers, ProvidersInProcess, ProvidersProcess)
+	}
 	if o.HealthInterval == 0 {
 		o.HealthInterval = 250 * time.Millisecond
 	}
@@ -142,6 +163,8 @@ type Lab struct {
 	lbCfg     lb.Config
 	lbStopped bool
 	providers map[string]*fakeprovider.Provider
+	procs     map[string]*providerProcess // with ProvidersProcess
+	binary    string                      // the regify-verify binary procs run
 	clearing  []*fakeprovider.Clearing
 	pair      *Pair // nil with DatabaseMemory
 	memory    *fakeprovider.MemoryStore
@@ -177,6 +200,7 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 		log:       opts.Logger.With("run", opts.RunID),
 		links:     links.New(),
 		providers: map[string]*fakeprovider.Provider{},
+		procs:     map[string]*providerProcess{},
 		internal:  map[string]map[string]string{},
 	}
 	defer func() {
@@ -186,6 +210,11 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 			_ = l.Close(cctx)
 		}
 	}()
+	if opts.Providers == ProvidersProcess {
+		if l.binary, err = providerBinary(); err != nil {
+			return nil, err
+		}
+	}
 	if l.ca, err = pki.NewCA("regify-verify lab " + opts.RunID); err != nil {
 		return nil, fmt.Errorf("lab certificates: %w", err)
 	}
@@ -262,10 +291,6 @@ func sideOf(i int) string {
 
 func (l *Lab) startProviders(ctx context.Context) error {
 	for i, pp := range l.opts.Plan.Providers {
-		store, err := l.storeFor(ctx, i, pp.ID)
-		if err != nil {
-			return err
-		}
 		var clearing []string
 		for j, addr := range l.clearingAddr {
 			link := clearingLink(pp.ID, j)
@@ -274,6 +299,16 @@ func (l *Lab) startProviders(ctx context.Context) error {
 				return err
 			}
 			clearing = append(clearing, "http://"+at)
+		}
+		if l.opts.Providers == ProvidersProcess {
+			if err := l.startProviderProcess(ctx, i, pp, clearing); err != nil {
+				return err
+			}
+			continue
+		}
+		store, err := l.storeFor(ctx, i, pp.ID)
+		if err != nil {
+			return err
 		}
 		cfg := fakeprovider.Config{
 			ID:              pp.ID,
@@ -321,24 +356,60 @@ func (l *Lab) startProviders(ctx context.Context) error {
 	return nil
 }
 
+// startProviderProcess starts provider pp as a child process on its
+// master (through its database link) and its clearing links.
+func (l *Lab) startProviderProcess(ctx context.Context, i int, pp ProviderPlan, clearing []string) error {
+	dsn, err := l.databaseDSN(ctx, i, pp.ID)
+	if err != nil {
+		return err
+	}
+	proc := &providerProcess{id: pp.ID, binary: l.binary, log: l.log,
+		args: providerArgs(pp.ID, l.opts.Plan.DomainNames(), l.opts.Password, dsn, clearing, l.opts.ClearingTimeout)}
+	for _, d := range l.opts.Plan.Domains {
+		ip, ok := pp.Internal[d.Name]
+		if !ok {
+			return fmt.Errorf("address plan: provider %s has no internal IP for %s", pp.ID, d.Name)
+		}
+		proc.listen = append(proc.listen, listenArg(ip.String(), d.Name))
+	}
+	l.procs[pp.ID] = proc
+	if err := proc.start(ctx); err != nil {
+		return err
+	}
+	l.internal[pp.ID] = map[string]string{}
+	for k, addr := range proc.addrs {
+		l.internal[pp.ID][l.opts.Plan.Domains[k].Name] = addr
+	}
+	return nil
+}
+
 func (l *Lab) storeFor(ctx context.Context, i int, id string) (fakeprovider.Store, error) {
 	if l.memory != nil {
 		return l.memory, nil
 	}
-	side := sideOf(i)
-	upstream, err := l.pair.HostAddr(ctx, side)
+	dsn, err := l.databaseDSN(ctx, i, id)
 	if err != nil {
 		return nil, err
+	}
+	store, err := fakeprovider.NewMySQLStore(ctx, dsn, l.log.With("provider", id, "database", sideOf(i)))
+	if err != nil {
+		return nil, fmt.Errorf("connect provider %s to database %s: %w", id, sideOf(i), err)
+	}
+	return store, nil
+}
+
+// databaseDSN wires provider id (the i-th) to its master through a link
+// of its own and returns the DSN that goes through it.
+func (l *Lab) databaseDSN(ctx context.Context, i int, id string) (string, error) {
+	upstream, err := l.pair.HostAddr(ctx, sideOf(i))
+	if err != nil {
+		return "", err
 	}
 	at, err := l.links.Add(databaseLink(id), "127.0.0.1:0", upstream)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	store, err := fakeprovider.NewMySQLStore(ctx, l.pair.AppDSN(at), l.log.With("provider", id, "database", side))
-	if err != nil {
-		return nil, fmt.Errorf("connect provider %s to database %s: %w", id, side, err)
-	}
-	return store, nil
+	return l.pair.AppDSN(at), nil
 }
 
 func (l *Lab) leafFor(domain string) (*pki.Leaf, error) {
@@ -526,6 +597,9 @@ func (l *Lab) Close(ctx context.Context) error {
 			if err := p.Close(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("close provider %s: %w", id, err))
 			}
+		}
+		for _, p := range l.procs {
+			errs = append(errs, p.stop(ctx))
 		}
 		for _, c := range l.clearing {
 			errs = append(errs, c.Close(ctx))

@@ -14,13 +14,20 @@ import (
 func (l *Lab) provider(id string) (*fakeprovider.Provider, error) {
 	p, ok := l.providers[id]
 	if !ok {
+		if _, proc := l.procs[id]; proc {
+			return nil, fmt.Errorf("provider %s runs as a process", id)
+		}
 		return nil, fmt.Errorf("no provider %q in the lab (have %v)", id, l.opts.Plan.ProviderIDs())
 	}
 	return p, nil
 }
 
-// CrashProvider closes a provider's listeners and live connections at once.
+// CrashProvider closes a provider's listeners and live connections at
+// once; a provider process is sent SIGKILL.
 func (l *Lab) CrashProvider(ctx context.Context, id string) error {
+	if proc, ok := l.procs[id]; ok {
+		return proc.kill()
+	}
 	p, err := l.provider(id)
 	if err != nil {
 		return err
@@ -29,8 +36,12 @@ func (l *Lab) CrashProvider(ctx context.Context, id string) error {
 	return nil
 }
 
-// RestartProvider starts a crashed provider on its old addresses.
+// RestartProvider starts a crashed provider on its old addresses (a new
+// process, for a provider process).
 func (l *Lab) RestartProvider(ctx context.Context, id string) error {
+	if proc, ok := l.procs[id]; ok {
+		return proc.start(ctx)
+	}
 	p, err := l.provider(id)
 	if err != nil {
 		return err
@@ -39,14 +50,40 @@ func (l *Lab) RestartProvider(ctx context.Context, id string) error {
 }
 
 // HangProvider makes a provider accept requests and never answer (on) or
-// answer again (off).
+// answer again (off). A provider process cannot be told to; PauseProvider
+// freezes it instead.
 func (l *Lab) HangProvider(ctx context.Context, id string, on bool) error {
+	if _, ok := l.procs[id]; ok {
+		return fmt.Errorf("provider %s runs as a process and has no hang switch: use provider-pause (SIGSTOP) on it", id)
+	}
 	p, err := l.provider(id)
 	if err != nil {
 		return err
 	}
 	p.SetHang(on)
 	return nil
+}
+
+// PauseProvider freezes a provider process (SIGSTOP) or thaws it
+// (SIGCONT). In-process providers cannot be frozen apart from the lab.
+func (l *Lab) PauseProvider(ctx context.Context, id string, on bool) error {
+	proc, ok := l.procs[id]
+	if !ok {
+		if _, err := l.provider(id); err != nil {
+			return err
+		}
+		return fmt.Errorf("provider %s runs inside this process and cannot be frozen alone: run the lab with provider processes (run --providers process)", id)
+	}
+	return proc.pause(on)
+}
+
+// ProviderPID is the process id of a provider process, 0 for an
+// in-process provider or one not running.
+func (l *Lab) ProviderPID(id string) int {
+	if proc, ok := l.procs[id]; ok {
+		return proc.pid()
+	}
+	return 0
 }
 
 // BalancerLinks are the wires from the balancer to one provider.

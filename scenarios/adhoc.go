@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
@@ -66,8 +67,14 @@ func AdHoc(specs []string) (Spec, error) {
 		}
 		sc.Faults = append(sc.Faults, st)
 		sc.NeedsDatabase = sc.NeedsDatabase || db
+		if faults.NeedsProcesses(st.Fault) {
+			sc.Lab = withProviderProcesses
+		}
 		end = max(end, st.At+st.Jitter+st.For+adhocSettleTail)
 	}
 	sc.Duration = end
 	return func() Scenario { return sc }, nil
 }
+
+// withProviderProcesses runs a lab's providers as processes.
+func withProviderProcesses(o *harness.Options) { o.Providers = harness.ProvidersProcess }

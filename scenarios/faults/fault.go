@@ -63,6 +63,8 @@ type Env interface {
 	CrashProvider(ctx context.Context, id string) error
 	RestartProvider(ctx context.Context, id string) error
 	HangProvider(ctx context.Context, id string, on bool) error
+	// PauseProvider freezes a provider process (SIGSTOP) or thaws it.
+	PauseProvider(ctx context.Context, id string, on bool) error
 	// StopBalancer stops the balancer as a crash does; StartBalancer starts
 	// a fresh one (empty affinity table) on the same addresses.
 	StopBalancer(ctx context.Context) error

@@ -74,6 +74,9 @@ func (l *fakeLab) RestartProvider(_ context.Context, id string) error {
 func (l *fakeLab) HangProvider(_ context.Context, id string, on bool) error {
 	return l.note("hang %s %v", id, on)
 }
+func (l *fakeLab) PauseProvider(_ context.Context, id string, on bool) error {
+	return l.note("pause %s %v", id, on)
+}
 func (l *fakeLab) StopBalancer(context.Context) error  { return l.note("stop balancer") }
 func (l *fakeLab) StartBalancer(context.Context) error { return l.note("start balancer") }
 func (l *fakeLab) BalancerLinks(p string) []string {
@@ -166,6 +169,7 @@ func TestFaults(t *testing.T) {
 	}{
 		{ProviderCrash{"p1"}, "provider-crash", "crash p1", "restart p1", Kind{Provider: true, Affects: "p1"}},
 		{ProviderHang{"p2"}, "provider-hang", "hang p2 true", "hang p2 false", Kind{Provider: true, Affects: "p2"}},
+		{ProviderPause{"p2"}, "provider-pause", "pause p2 true", "pause p2 false", Kind{Provider: true, Affects: "p2"}},
 		{BalancerRestart{}, "balancer-restart", "stop balancer", "start balancer", Kind{Balancer: true}},
 		{ProviderSlow{"p1", 80 * time.Millisecond}, "provider-slow",
 			"toxic lb-p1-abc provider-slow/downstream latency map[latency:80]|toxic lb-p1-def provider-slow/downstream latency map[latency:80]",

@@ -18,6 +18,9 @@ type Entry struct {
 	Summary string
 	// NeedsDatabase marks faults that act on the MariaDB pair.
 	NeedsDatabase bool
+	// NeedsProcesses marks faults that act on provider processes (which
+	// need the pair too: it is their only shared state).
+	NeedsProcesses bool
 	// New returns a pointer to the fault with its default knobs.
 	New func() Fault
 }
@@ -123,6 +126,13 @@ func Build(name string, knobs map[string]string) (Fault, error) {
 // validator is a fault whose knobs can contradict each other (a link fault
 // on a link it cannot act on): Build refuses it before any run.
 type validator interface{ Validate() error }
+
+// NeedsProcesses reports whether f needs a lab whose providers are
+// processes: its entry says so.
+func NeedsProcesses(f Fault) bool {
+	e, ok := Lookup(f.Name())
+	return ok && e.NeedsProcesses
+}
 
 // NeedsDatabase reports whether f acts on the MariaDB pair: its entry says
 // so, or — for the link faults, whose link knob decides — the fault does.

@@ -18,6 +18,7 @@ func (u Unsupported) err() error { return errors.New(u.Why) }
 func (u Unsupported) CrashProvider(context.Context, string) error       { return u.err() }
 func (u Unsupported) RestartProvider(context.Context, string) error     { return u.err() }
 func (u Unsupported) HangProvider(context.Context, string, bool) error  { return u.err() }
+func (u Unsupported) PauseProvider(context.Context, string, bool) error { return u.err() }
 func (u Unsupported) StopBalancer(context.Context) error                { return u.err() }
 func (u Unsupported) StartBalancer(context.Context) error               { return u.err() }
 func (u Unsupported) BalancerLinks(string) []string                     { return nil }

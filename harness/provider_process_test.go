@@ -5,25 +5,23 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/internal/testbin"
 )
 
 // buildBinary builds regify-verify for tests whose providers are
 // processes, and points EnvBinary at it.
 func buildBinary(t *testing.T) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "regify-verify")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/regify-verify")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	t.Setenv(EnvBinary, bin)
+	cleanup, err := testbin.Setenv()
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
 }
 
 // TestLabProviderProcesses: providers as processes of their own answer

@@ -2,6 +2,7 @@ package catalogue_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/internal/testbin"
 	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 )
@@ -18,7 +20,15 @@ func TestMain(m *testing.M) {
 	harness.PrepareEnv()
 	// Container steps are not news in a test log; failures surface as errors.
 	tclog.SetDefault(tclog.NewNoopLogger())
-	os.Exit(m.Run())
+	// provider-kill and provider-pause start regify-verify as providers.
+	cleanup, err := testbin.Setenv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build regify-verify for provider processes:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 // TestCatalogue runs every scenario of the catalogue in the lab, negative

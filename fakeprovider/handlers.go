@@ -46,7 +46,7 @@ type tenantKey struct{}
 func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", p.login)
-	mux.HandleFunc("GET /inbox", p.authed(p.inbox))
+	mux.HandleFunc("GET /inbox", p.flaky(p.authed(p.inbox)))
 	mux.HandleFunc("POST /messages", p.authed(p.send))
 	mux.HandleFunc("GET /messages/{id}", p.authed(p.message))
 	mux.HandleFunc("POST /logout", p.authed(p.logout))
@@ -83,6 +83,22 @@ func (p *Provider) routes() http.Handler {
 		}
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, tenant)))
 	})
+}
+
+// flaky fails every Broken.FailEvery-th request of h with a 500, before
+// h sees it (the negative control of availability).
+func (p *Provider) flaky(h http.HandlerFunc) http.HandlerFunc {
+	n := int64(p.cfg.Broken.FailEvery)
+	if n <= 0 {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p.inboxes.Add(1)%n == 0 {
+			writeJSON(w, http.StatusInternalServerError, errBody("internal error (deliberate: Broken.FailEvery)"))
+			return
+		}
+		h(w, r)
+	}
 }
 
 func tenantOf(r *http.Request) string { t, _ := r.Context().Value(tenantKey{}).(string); return t }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,10 @@ type Broken struct {
 	// SingleClearing uses only the first clearing endpoint (no redundant
 	// clearing connection) and acknowledges a send whose clearing failed.
 	SingleClearing bool
+	// FailEvery answers every FailEvery-th inbox request with a 500 before
+	// looking at it (0: never): a provider that errs now and then while its
+	// health check stays green, so the balancer keeps sending users to it.
+	FailEvery int
 }
 
 // Config configures one provider.
@@ -65,6 +70,7 @@ type Provider struct {
 
 	mu       sync.Mutex
 	inflight map[string]chan struct{} // message key → done, serialises sends of one id
+	inboxes  atomic.Int64             // inbox requests, for Broken.FailEvery
 }
 
 // New checks cfg and makes a provider; it listens only on Start or Serve.

@@ -81,8 +81,8 @@ func matrixBackend() string {
 // for 2 s) and checks that it took effect — the run is not incomplete for
 // it and its window says what was seen — and that nothing stays broken
 // after the run; a last control case never recovers its fault and must
-// be seen to leave it. The cases run one after another, about 1m45s in
-// all (2m10s with the Docker pair); the pair comes up for the database
+// be seen to leave it. The cases run side by side (onLanes, as a run
+// does); the pair comes up for the database
 // and replication links (matrixBackend). REGIFY_VERIFY_MATRIX_HISTORY=dir
 // keeps each case's history there.
 func TestFaultMatrix(t *testing.T) {
@@ -130,62 +130,80 @@ func TestFaultMatrix(t *testing.T) {
 	backend := matrixBackend()
 	t.Logf("database backend %q", backend)
 	start := time.Now()
+	// The cases run side by side (each lab on its lane, the ones with the
+	// pair at most DefaultDatabaseParallel at once), then each is judged
+	// in its own subtest.
+	type outcome struct {
+		res  Result
+		err  error
+		left []string
+		took time.Duration
+	}
+	outs := make([]outcome, len(cases))
+	specs := make([]Spec, len(cases))
+	for i, tc := range cases {
+		sep := ","
+		if !strings.Contains(tc.spec, ":") {
+			sep = ":"
+		}
+		st, _, err := ParseStep(tc.spec + sep + "at=1s,for=2s")
+		require.NoError(t, err, tc.spec)
+		if tc.left != "" {
+			st.Fault = faults.Permanent{Fault: st.Fault}
+		}
+		sc := Scenario{
+			Name: fmt.Sprintf("fault-matrix-%02d", i), Description: "test: " + tc.spec,
+			// Eight users, so that several land on each provider: with
+			// four, one provider once had a single client, and a fault
+			// on its link could not be seen to bite.
+			Users: 8, Rate: 40, Duration: 4500 * time.Millisecond,
+			Faults:        []Step{st},
+			NeedsDatabase: faults.NeedsDatabase(st.Fault),
+			ConvergeBound: 10 * time.Second,
+		}
+		specs[i] = func() Scenario { return sc }
+	}
+	onLanes(context.Background(), len(cases), newLanePlan(specs, DefaultParallel(), 0, false), func(i, lane int) {
+		began := time.Now()
+		o := &outs[i]
+		lab := LabOpener(harness.Options{Lane: lane, DB: harness.PairOptions{Backend: backend}})
+		open := func(ctx context.Context, sc Scenario, users int) (Environment, error) {
+			env, err := lab(ctx, sc, users)
+			if err != nil {
+				return nil, err
+			}
+			return matrixEnv{labEnv: env.(*labEnv), left: &o.left}, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		o.res, o.err = Execute(ctx, specs[i], Config{Seed: int64(i + 1), RunID: fmt.Sprintf("matrix-%d", i), Open: open, HistoryDir: os.Getenv("REGIFY_VERIFY_MATRIX_HISTORY")})
+		o.took = time.Since(began)
+	})
 	for i, tc := range cases {
 		name := strings.NewReplacer(":", " ", ",", " ").Replace(tc.spec)
 		if tc.left != "" {
 			name += " never recovered"
 		}
 		t.Run(name, func(t *testing.T) {
-			began := time.Now()
-			sep := ","
-			if !strings.Contains(tc.spec, ":") {
-				sep = ":"
-			}
-			st, _, err := ParseStep(tc.spec + sep + "at=1s,for=2s")
-			require.NoError(t, err)
-			if tc.left != "" {
-				st.Fault = faults.Permanent{Fault: st.Fault}
-			}
-			sc := Scenario{
-				Name: fmt.Sprintf("fault-matrix-%02d", i), Description: "test: " + tc.spec,
-				// Eight users, so that several land on each provider: with
-				// four, one provider once had a single client, and a fault
-				// on its link could not be seen to bite.
-				Users: 8, Rate: 40, Duration: 4500 * time.Millisecond,
-				Faults:        []Step{st},
-				NeedsDatabase: faults.NeedsDatabase(st.Fault),
-				ConvergeBound: 10 * time.Second,
-			}
-			var left []string
-			lab := LabOpener(harness.Options{DB: harness.PairOptions{Backend: backend}})
-			open := func(ctx context.Context, sc Scenario, users int) (Environment, error) {
-				env, err := lab(ctx, sc, users)
-				if err != nil {
-					return nil, err
-				}
-				return matrixEnv{labEnv: env.(*labEnv), left: &left}, nil
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			res, err := Execute(ctx, func() Scenario { return sc }, Config{Seed: int64(i + 1), RunID: fmt.Sprintf("matrix-%d", i), Open: open, HistoryDir: os.Getenv("REGIFY_VERIFY_MATRIX_HISTORY")})
-			require.NoError(t, err)
-			rep := res.Report
+			o := outs[i]
+			require.NoError(t, o.err)
+			rep := o.res.Report
 			require.Empty(t, rep.Error)
 			for _, why := range rep.NotJudged {
 				assert.NotContains(t, why, "did not take effect")
 			}
 			require.Len(t, rep.Faults, 1)
 			assert.Contains(t, rep.Faults[0].Effect, tc.effect)
-			require.Len(t, res.History.Faults, 1)
-			rec := res.History.Faults[0]
+			require.Len(t, o.res.History.Faults, 1)
+			rec := o.res.History.Faults[0]
 			assert.Empty(t, rec.Err, "injected cleanly")
 			assert.False(t, rec.Recovered.IsZero(), "recovered")
 			if tc.left != "" {
-				assert.Contains(t, strings.Join(left, "; "), tc.left, "a fault never recovered is seen")
+				assert.Contains(t, strings.Join(o.left, "; "), tc.left, "a fault never recovered is seen")
 			} else {
-				assert.Empty(t, left, "nothing stays injected after the run")
+				assert.Empty(t, o.left, "nothing stays injected after the run")
 			}
-			t.Logf("%s on %s (%s): %s", rec.Name, rec.Target, time.Since(began).Round(100*time.Millisecond), rep.Faults[0].Effect)
+			t.Logf("%s on %s (%s): %s", rec.Name, rec.Target, o.took.Round(100*time.Millisecond), rep.Faults[0].Effect)
 		})
 	}
 	t.Logf("%d cases in %s", len(cases), time.Since(start).Round(time.Second))

@@ -16,11 +16,13 @@ func DefaultParallel() int {
 }
 
 // DefaultDatabaseParallel is how many scenarios with the MariaDB pair run
-// at once by default: one. Measured on 2 cores, four pairs coming up and
-// taking load together took 18-34 s to come up instead of 7 s, and their
-// replication lagged by seconds: the verdicts were the machine's, not the
-// setup's. One pair beside three in-memory labs keeps them.
-const DefaultDatabaseParallel = 1
+// at once by default: two. Measured on 2 cores (BENCHMARKS.md): with four
+// pairs coming up and taking load together, lab up took 18-34 s instead
+// of 7 s, replication lagged by seconds and eight verdicts were the
+// machine's; with two, lab up took 12 s on average and every verdict held
+// (43 of 43); with one, the database scenarios form a chain that the
+// others cannot shorten (320 s against 240 s).
+const DefaultDatabaseParallel = 2
 
 // lanePlan says what onLanes may run side by side.
 type lanePlan struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -109,6 +110,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if *parallel < 1 || *parallel > harness.MaxLane+1 {
 		return usageError{fmt.Errorf("--parallel %d: choose 1 to %d (default %d on this machine)", *parallel, harness.MaxLane+1, scenarios.DefaultParallel())}
+	}
+	if !flagSet(fs, "parallel-db") {
+		*dbParallel = min(*dbParallel, *parallel)
 	}
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
@@ -279,4 +283,11 @@ func notJudged(rep *reports.Report) string {
 		return first
 	}
 	return fmt.Sprintf("%s (and %d more; see the report)", first, n-1)
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -59,6 +59,9 @@ type Options struct {
 	Database string
 	// DB configures the MariaDB pair when Database is DatabasePair.
 	DB PairOptions
+	// Pairs, when set, lends the lab its MariaDB pair and takes it back at
+	// Close (reset to a known state) instead of starting and removing one.
+	Pairs *PairPool
 	// Providers is ProvidersInProcess (default) or ProvidersProcess: each
 	// provider a child process (regify-verify provider), killed and paused
 	// by signals. Process providers need the MariaDB pair (their only
@@ -258,7 +261,13 @@ func (l *Lab) startDatabase(ctx context.Context) error {
 		l.memory = fakeprovider.NewMemoryStore()
 		return nil
 	}
-	pair, err := StartPair(ctx, l.opts.DB, l.log)
+	var pair *Pair
+	var err error
+	if l.opts.Pairs != nil {
+		pair, err = l.opts.Pairs.Get(ctx, l.opts.DB, l.log)
+	} else {
+		pair, err = StartPair(ctx, l.opts.DB, l.log)
+	}
 	if err != nil {
 		return err
 	}
@@ -605,7 +614,10 @@ func (l *Lab) Close(ctx context.Context) error {
 			errs = append(errs, c.Close(ctx))
 		}
 		l.links.Close()
-		if l.pair != nil {
+		switch {
+		case l.pair != nil && l.opts.Pairs != nil:
+			errs = append(errs, l.opts.Pairs.Put(ctx, l.pair))
+		case l.pair != nil:
 			errs = append(errs, l.pair.Close(ctx))
 		}
 		l.closeErr = errors.Join(errs...)

@@ -48,6 +48,10 @@ type Pair struct {
 	// brought back: a container's host port changes on every start, and
 	// whatever reaches the server from the host must follow it.
 	started func(side, addr string) error
+	// opts are the options it was started with; baseline its masters'
+	// settings then (for a PairPool's check before reuse).
+	opts     PairOptions
+	baseline [2]dbobserve.Settings
 }
 
 func side(s string) (mariadb.Side, error) { return mariadb.ParseSide(s) }

@@ -2,8 +2,12 @@ package scenarios
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"sync"
+	"time"
+
+	"github.com/regify-verify/regify-verify/harness"
 )
 
 // DefaultParallel is how many lab scenarios run at once by default: a
@@ -119,4 +123,29 @@ func (s *laneScheduler) done(heavy bool) {
 		s.heavy--
 	}
 	s.cond.Broadcast()
+}
+
+// withPairPool gives the labs of several scenarios one harness.PairPool,
+// so that each database scenario after the first finds a pair up; done
+// closes the pairs left in it. A deployment (custom opener) or a pool
+// already given is left alone.
+func withPairPool(cfg Config) (_ Config, done func()) {
+	if cfg.Open != nil || cfg.Base.Pairs != nil {
+		return cfg, func() {}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pool := harness.NewPairPool(log)
+	cfg.Base.Pairs = pool
+	return cfg, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := pool.Close(ctx); err != nil {
+			log.Warn("close the pooled mariadb pairs", "err", err)
+		}
+		started, reused, discarded := pool.Stats()
+		log.Info("mariadb pairs", "started", started, "reused", reused, "discarded", discarded)
+	}
 }

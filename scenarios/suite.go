@@ -72,8 +72,10 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 func (s Suite) runAll(ctx context.Context) ([]*reports.Scenario, bool) {
 	results := make([]*reports.Scenario, len(s.Specs))
 	stopped := make([]bool, len(s.Specs))
+	base, done := withPairPool(s.Config)
+	defer done()
 	started := onLanes(ctx, len(s.Specs), s.lanePlan(), func(i, lane int) {
-		cfg := s.Config
+		cfg := base
 		cfg.Base.Lane = lane
 		results[i], stopped[i] = s.runOne(ctx, s.Specs[i], cfg)
 	})

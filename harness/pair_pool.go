@@ -1,0 +1,297 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/regify-verify/regify-verify/dbobserve"
+	"github.com/regify-verify/regify-verify/harness/mariadb"
+)
+
+// PairPool keeps MariaDB pairs between labs, so that scenarios after the
+// first find one up instead of starting one (7 s with containers, most of
+// a database scenario's set-up). A pair goes back to the pool only in a
+// known state — replication running both ways without delay or error,
+// the settings it started with, every table of the application and of the
+// harness empty and both masters equal — and is checked again before it
+// is handed out; a pair a scenario broke beyond that is closed, and the
+// next scenario gets a fresh one. Only pairs with the lab's usual
+// configuration are kept: a negative control's deliberately wrong pair
+// (equal offsets, MIXED binlogs, no replica triggers, one way) is never
+// reused. Safe for concurrent use by scenarios side by side.
+type PairPool struct {
+	log *slog.Logger
+
+	mu     sync.Mutex
+	idle   map[PairOptions][]*Pair
+	closed bool
+
+	// Counters, for the report and tests.
+	started, reused, discarded int
+}
+
+// NewPairPool makes an empty pool; Close ends every pair it holds.
+func NewPairPool(log *slog.Logger) *PairPool {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}}
+}
+
+// poolable reports whether pairs of o are kept: the lab's usual pair.
+func poolable(o PairOptions) bool {
+	return !o.EqualAutoIncrement && !o.MixedBinlog && !o.NoReplicaTriggers && !o.OneWay
+}
+
+// Get hands out an idle pair of o in its known state, or starts a new one.
+func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
+	for {
+		p := pp.take(o)
+		if p == nil {
+			break
+		}
+		if err := p.checkKnown(ctx); err != nil {
+			pp.discard(ctx, p, fmt.Errorf("before reuse: %w", err))
+			continue
+		}
+		pp.mu.Lock()
+		pp.reused++
+		pp.mu.Unlock()
+		return p, nil
+	}
+	p, err := StartPair(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = o
+	if poolable(o) {
+		if p.baseline, err = p.readSettings(ctx); err != nil {
+			_ = p.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
+	pp.mu.Lock()
+	pp.started++
+	pp.mu.Unlock()
+	return p, nil
+}
+
+func (pp *PairPool) take(o PairOptions) *Pair {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	list := pp.idle[o]
+	if len(list) == 0 {
+		return nil
+	}
+	p := list[len(list)-1]
+	pp.idle[o] = list[:len(list)-1]
+	return p
+}
+
+// Put returns a pair after its lab is done with it: reset to the known
+// state and kept, or closed when that cannot be done.
+func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
+	p.started = nil // the lab that followed its restarts is gone
+	if !poolable(p.opts) {
+		return p.Close(ctx)
+	}
+	start := time.Now()
+	if err := p.reset(ctx); err != nil {
+		pp.discard(ctx, p, err)
+		return nil
+	}
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.closed {
+		return p.Close(ctx)
+	}
+	pp.idle[p.opts] = append(pp.idle[p.opts], p)
+	pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// discard closes a pair that is not in its known state, saying why.
+func (pp *PairPool) discard(ctx context.Context, p *Pair, why error) {
+	pp.log.Info("mariadb pair not reused: a fresh one comes up for the next scenario", "why", why)
+	pp.mu.Lock()
+	pp.discarded++
+	pp.mu.Unlock()
+	if err := p.Close(context.WithoutCancel(ctx)); err != nil {
+		pp.log.Warn("close a discarded mariadb pair", "err", err)
+	}
+}
+
+// Stats says how many pairs were started, reused and discarded.
+func (pp *PairPool) Stats() (started, reused, discarded int) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	return pp.started, pp.reused, pp.discarded
+}
+
+// Close ends every idle pair; pairs handed out are closed when put back.
+func (pp *PairPool) Close(ctx context.Context) error {
+	pp.mu.Lock()
+	pp.closed = true
+	var all []*Pair
+	for _, list := range pp.idle {
+		all = append(all, list...)
+	}
+	pp.idle = map[PairOptions][]*Pair{}
+	pp.mu.Unlock()
+	var errs []error
+	for _, p := range all {
+		errs = append(errs, p.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// resetBound bounds emptying the tables and waiting for both masters to
+// agree on it.
+const resetBound = 20 * time.Second
+
+// reset brings a pair a scenario used back to the known state: it checks
+// replication and settings, empties every table of the application's and
+// the harness's schemas on master a (TRUNCATE replicates to b), and waits
+// until both masters hold the same, empty tables.
+func (p *Pair) reset(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, resetBound)
+	defer cancel()
+	if err := p.checkReplication(ctx); err != nil {
+		return err
+	}
+	db, err := p.Observer().DB(ctx, mariadb.A)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	tables, err := p.tables(ctx, mariadb.A)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := db.ExecContext(ctx, "TRUNCATE TABLE "+t); err != nil {
+			return fmt.Errorf("reset: truncate %s: %w", t, err)
+		}
+	}
+	// Master b has the tables empty once it applied a's truncations; a
+	// table only b had (a silent write's) is emptied there too.
+	for {
+		rows, err := p.rowsLeft(ctx, tables)
+		if err == nil && rows == "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New(rows)
+			}
+			return fmt.Errorf("reset: tables not empty on both masters within %s: %w", resetBound, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return p.checkKnown(ctx)
+}
+
+// checkKnown checks what reset left: replication healthy both ways, no
+// delay, and the settings the pair started with.
+func (p *Pair) checkKnown(ctx context.Context) error {
+	if err := p.checkReplication(ctx); err != nil {
+		return err
+	}
+	now, err := p.readSettings(ctx)
+	if err != nil {
+		return err
+	}
+	for i, s := range now {
+		b := p.baseline[i]
+		// GTID positions move on; everything else is configuration.
+		s.GTIDBinlogPos, s.GTIDSlavePos, s.GTIDCurrentPos = b.GTIDBinlogPos, b.GTIDSlavePos, b.GTIDCurrentPos
+		if s != b {
+			return fmt.Errorf("master %s's settings changed: %+v, started with %+v", mariadb.Sides[i], s, b)
+		}
+	}
+	return nil
+}
+
+func (p *Pair) checkReplication(ctx context.Context) error {
+	st, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("replica status: %w", err)
+	}
+	if !st.Healthy() {
+		return fmt.Errorf("replication not running cleanly both ways: %+v", st.Sides)
+	}
+	for _, s := range st.Sides {
+		if s.SQLDelay != 0 {
+			return fmt.Errorf("master %s still applies %d s late (MASTER_DELAY)", s.Side, s.SQLDelay)
+		}
+	}
+	return nil
+}
+
+func (p *Pair) readSettings(ctx context.Context) ([2]dbobserve.Settings, error) {
+	var out [2]dbobserve.Settings
+	for i, s := range mariadb.Sides {
+		st, err := p.Observer().Settings(ctx, s)
+		if err != nil {
+			return out, fmt.Errorf("read master %s's settings: %w", s, err)
+		}
+		out[i] = st
+	}
+	return out, nil
+}
+
+// harnessSchema is where the harness keeps its own tables (heartbeats).
+const harnessSchema = "regify_verify"
+
+// tables lists the base tables of the application's and the harness's
+// schemas on side s, quoted for SQL.
+func (p *Pair) tables(ctx context.Context, s mariadb.Side) ([]string, error) {
+	db, err := p.Observer().DB(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN (?, ?) ORDER BY 1, 2",
+		p.cfg.Database, harnessSchema)
+	if err != nil {
+		return nil, fmt.Errorf("list tables on master %s: %w", s, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var schema, name string
+		if err := rows.Scan(&schema, &name); err != nil {
+			return nil, fmt.Errorf("list tables on master %s: %w", s, err)
+		}
+		out = append(out, quoteIdent(schema)+"."+quoteIdent(name))
+	}
+	return out, rows.Err()
+}
+
+// rowsLeft names the tables that still hold rows on either master, ""
+// when every one is empty on both.
+func (p *Pair) rowsLeft(ctx context.Context, tables []string) (string, error) {
+	var left []string
+	for _, s := range mariadb.Sides {
+		db, err := p.Observer().DB(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		for _, t := range tables {
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
+				return "", fmt.Errorf("count %s on master %s: %w", t, s, err)
+			}
+			if n > 0 {
+				left = append(left, fmt.Sprintf("%s on %s: %d rows", t, s, n))
+			}
+		}
+	}
+	return strings.Join(left, ", "), nil
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -1,0 +1,63 @@
+package harness
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/fakeprovider"
+	"github.com/regify-verify/regify-verify/harness/mariadb"
+)
+
+// TestPairPool: a pair put back is emptied and handed out again; one a
+// scenario left broken (a replica stopped) is closed and replaced; a
+// negative control's pair is never kept.
+func TestPairPool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings up MariaDB pairs; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pool := NewPairPool(nil)
+	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	o := PairOptions{Backend: testBackend()}
+
+	first, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	dsn, err := first.DSN(ctx, "a")
+	require.NoError(t, err)
+	store, err := fakeprovider.NewMySQLStore(ctx, dsn, nil)
+	require.NoError(t, err)
+	require.NoError(t, store.CreateSession(ctx, fakeprovider.Session{Tenant: "abc.test", User: "u1", Created: time.Now(),
+		Token: fakeprovider.Token{SID: "0123456789abcdef0123456789abcdef", Gen: 1, Secret: "fedcba9876543210fedcba9876543210"}}))
+	require.NoError(t, store.Close())
+	_, err = first.Lag(ctx, "b") // a heartbeat row on both masters
+	require.NoError(t, err)
+	require.NoError(t, first.WaitConverged(ctx, []string{"sessions"}, 10*time.Second))
+	require.NoError(t, pool.Put(ctx, first))
+
+	again, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	assert.Same(t, first, again, "the pair put back is handed out again")
+	tables, err := again.tables(ctx, mariadb.A)
+	require.NoError(t, err)
+	assert.Contains(t, tables, "`regify`.`sessions`")
+	left, err := again.rowsLeft(ctx, tables)
+	require.NoError(t, err)
+	assert.Empty(t, left, "every table is empty on both masters")
+
+	// A scenario that leaves a replica stopped gets its pair closed.
+	require.NoError(t, again.StopReplica(ctx, "b"))
+	require.NoError(t, pool.Put(ctx, again))
+	fresh, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	assert.NotSame(t, again, fresh, "a broken pair is not reused")
+	require.NoError(t, pool.Put(ctx, fresh))
+
+	started, reused, discarded := pool.Stats()
+	assert.Equal(t, [3]int{2, 1, 1}, [3]int{started, reused, discarded})
+	assert.False(t, poolable(PairOptions{EqualAutoIncrement: true}), "a negative control's pair is never kept")
+}

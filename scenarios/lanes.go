@@ -37,6 +37,10 @@ type lanePlan struct {
 	// they are the longest chain.
 	heavy    func(i int) bool
 	heavyMax int
+	// cost, when set, is how long a call is expected to take: among the
+	// calls it may start, the scheduler starts the longest first (the
+	// nemesis' 30 s should not be the last thing running).
+	cost func(i int) time.Duration
 }
 
 // onLanes calls do(i, lane) for i in [0, n) on up to plan.parallel
@@ -81,8 +85,9 @@ type laneScheduler struct {
 	started int
 }
 
-// next takes the call to run: the first pending heavy one while a heavy
-// slot is free, else the first pending light one; with neither it waits
+// next takes the call to run: a pending heavy one while a heavy slot is
+// free, else a light one, the costliest of its kind (the first given on a
+// tie); with neither it waits
 // for a heavy call to end. ok is false when nothing is left to start.
 func (s *laneScheduler) next(ctx context.Context) (i int, heavy, ok bool) {
 	s.mu.Lock()
@@ -92,13 +97,16 @@ func (s *laneScheduler) next(ctx context.Context) (i int, heavy, ok bool) {
 			return 0, false, false
 		}
 		pick := -1
+		pickHeavy := false
 		for k, j := range s.pending {
 			h := s.plan.heavy(j)
-			if h && s.heavy < s.plan.heavyMax {
-				pick = k
-				break
+			if h && s.heavy >= s.plan.heavyMax {
+				continue
 			}
-			if !h && pick < 0 {
+			switch {
+			case pick < 0, h && !pickHeavy:
+				pick, pickHeavy = k, h
+			case h == pickHeavy && s.plan.cost != nil && s.plan.cost(j) > s.plan.cost(s.pending[pick]):
 				pick = k
 			}
 		}

@@ -57,3 +57,13 @@ func TestOnLanes(t *testing.T) {
 	assert.Equal(t, 2, n)
 	assert.Equal(t, 2, calls)
 }
+
+// TestOnLanesLongestFirst: among calls of one kind the costliest starts
+// first; heavy calls still go before light ones.
+func TestOnLanesLongestFirst(t *testing.T) {
+	var order []int
+	cost := []time.Duration{1, 5, 2, 9, 3}
+	onLanes(context.Background(), len(cost), lanePlan{parallel: 1, heavy: func(i int) bool { return i == 0 }, heavyMax: 1,
+		cost: func(i int) time.Duration { return cost[i] }}, func(i, lane int) { order = append(order, i) })
+	assert.Equal(t, []int{0, 3, 1, 4, 2}, order)
+}

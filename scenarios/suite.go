@@ -95,10 +95,14 @@ func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool) lanePl
 		dbParallel = DefaultDatabaseParallel
 	}
 	heavy := make([]bool, len(specs))
+	cost := make([]time.Duration, len(specs))
 	for i, spec := range specs {
-		heavy[i] = deployment || spec().NeedsDatabase
+		sc := spec()
+		heavy[i] = deployment || sc.NeedsDatabase
+		cost[i] = sc.Duration
 	}
-	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel}
+	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel,
+		cost: func(i int) time.Duration { return cost[i] }}
 }
 
 // runOne runs one scenario and says whether ctx stopped it.

@@ -103,6 +103,9 @@ func (o Options) withDefaults() (Options, error) {
 		// Moving is idempotent: a moved address is outside 127.0/16.
 		o.Plan = p
 	}
+	if o.DB.Host == "" && o.Plan.Database.IsValid() {
+		o.DB.Host = o.Plan.Database.String()
+	}
 	if o.Mode == "" {
 		o.Mode = ModeOffload
 	}
@@ -214,7 +217,7 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 		}
 	}()
 	if opts.Providers == ProvidersProcess {
-		if l.binary, err = providerBinary(); err != nil {
+		if l.binary, err = Binary(); err != nil {
 			return nil, err
 		}
 	}
@@ -303,7 +306,7 @@ func (l *Lab) startProviders(ctx context.Context) error {
 		var clearing []string
 		for j, addr := range l.clearingAddr {
 			link := clearingLink(pp.ID, j)
-			at, err := l.links.Add(link, "127.0.0.1:0", addr)
+			at, err := l.links.Add(link, l.opts.Plan.wiresListen(), addr)
 			if err != nil {
 				return err
 			}
@@ -414,7 +417,7 @@ func (l *Lab) databaseDSN(ctx context.Context, i int, id string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	at, err := l.links.Add(databaseLink(id), "127.0.0.1:0", upstream)
+	at, err := l.links.Add(databaseLink(id), l.opts.Plan.wiresListen(), upstream)
 	if err != nil {
 		return "", err
 	}
@@ -483,7 +486,7 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 		pool := lb.Pool{Name: d.Name, Host: d.Name}
 		for _, pp := range l.opts.Plan.Providers {
 			name := balancerLink(pp.ID, d.Name)
-			at, err := l.links.Add(name, "127.0.0.1:0", l.internal[pp.ID][d.Name])
+			at, err := l.links.Add(name, l.opts.Plan.wiresListen(), l.internal[pp.ID][d.Name])
 			if err != nil {
 				return err
 			}

@@ -37,6 +37,9 @@ type PairOptions struct {
 	// OneWay replicates only from a to b (the seed's minimum redundancy:
 	// master and slave provider).
 	OneWay bool
+	// Host is the loopback address the process backend's servers and
+	// links listen on (empty: 127.0.0.1); the lab gives each lane its own.
+	Host string
 }
 
 // Pair is the lab's view of the master-master pair: the pair itself plus

@@ -48,10 +48,17 @@ func poolable(o PairOptions) bool {
 	return !o.EqualAutoIncrement && !o.MixedBinlog && !o.NoReplicaTriggers && !o.OneWay
 }
 
+// poolKey is what makes pairs interchangeable: their options, whatever
+// address a process pair listens on.
+func poolKey(o PairOptions) PairOptions {
+	o.Host = ""
+	return o
+}
+
 // Get hands out an idle pair of o in its known state, or starts a new one.
 func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
 	for {
-		p := pp.take(o)
+		p := pp.take(poolKey(o))
 		if p == nil {
 			break
 		}
@@ -110,7 +117,7 @@ func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 	if pp.closed {
 		return p.Close(ctx)
 	}
-	pp.idle[p.opts] = append(pp.idle[p.opts], p)
+	pp.idle[poolKey(p.opts)] = append(pp.idle[poolKey(p.opts)], p)
 	pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

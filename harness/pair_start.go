@@ -69,7 +69,7 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 		}
 		p = d
 	case BackendProcess:
-		pp, err := newProcessPair(cfg, log)
+		pp, err := newProcessPair(cfg, o.Host, log)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 )
 
@@ -16,6 +17,11 @@ type Plan struct {
 	Providers []ProviderPlan
 	// Clearing are the addresses of the fake clearing services.
 	Clearing []netip.Addr
+	// Wires is where the lab's toxiproxy links listen, and Database where
+	// a process pair's servers do. Not 127.0.0.1: a cut link and a
+	// restarted server bind their old port again, and on 127.0.0.1 any
+	// outgoing connection may have taken it as its source port meanwhile.
+	Wires, Database netip.Addr
 }
 
 // DomainPlan is one public name: main provider or sub-provider.
@@ -63,6 +69,8 @@ func DefaultPlan(users int, fixedPorts bool) (Plan, error) {
 			}},
 		},
 		Clearing: []netip.Addr{netip.MustParseAddr("127.0.3.1"), netip.MustParseAddr("127.0.3.2")},
+		Wires:    netip.MustParseAddr("127.0.4.1"),
+		Database: netip.MustParseAddr("127.0.5.1"),
 	}
 	for i := 1; i <= users; i++ {
 		p.Clients = append(p.Clients, netip.AddrFrom4([4]byte{127, 0, 10, byte(i)}))
@@ -104,7 +112,8 @@ func (p Plan) OnLane(lane int) (Plan, error) {
 		return p, nil
 	}
 	move := func(a netip.Addr) netip.Addr { return LaneAddr(a, lane) }
-	q := Plan{Clients: make([]netip.Addr, len(p.Clients)), Clearing: make([]netip.Addr, len(p.Clearing))}
+	q := Plan{Clients: make([]netip.Addr, len(p.Clients)), Clearing: make([]netip.Addr, len(p.Clearing)),
+		Wires: move(p.Wires), Database: move(p.Database)}
 	for i, c := range p.Clients {
 		q.Clients[i] = move(c)
 	}
@@ -128,7 +137,7 @@ func (p Plan) OnLane(lane int) (Plan, error) {
 // LaneAddr is a on the given lane: 127.0.x.y becomes 127.lane.x.y; any
 // other address is returned as it is.
 func LaneAddr(a netip.Addr, lane int) netip.Addr {
-	if !a.Is4() {
+	if !a.IsValid() || !a.Is4() {
 		return a
 	}
 	b := a.As4()
@@ -137,4 +146,12 @@ func LaneAddr(a netip.Addr, lane int) netip.Addr {
 	}
 	b[1] = byte(lane)
 	return netip.AddrFrom4(b)
+}
+
+// wiresListen is where a link of the plan listens: Wires, port 0.
+func (p Plan) wiresListen() string {
+	if !p.Wires.IsValid() {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort(p.Wires.String(), "0")
 }

@@ -38,6 +38,10 @@ func TestPlanOnLane(t *testing.T) {
 		assert.Equal(t, tt.p2def, got.Providers[1].Internal["def.test"].String())
 		assert.Equal(t, tt.clear, got.Clearing[1].String())
 	}
+	moved, err := base.OnLane(9)
+	require.NoError(t, err)
+	assert.Equal(t, "127.9.4.1", moved.Wires.String(), "the links listen on the lane")
+	assert.Equal(t, "127.9.5.1", moved.Database.String(), "a process pair listens on the lane")
 	// The base plan is not changed by moving a copy.
 	assert.Equal(t, "127.0.2.4", base.Providers[1].Internal["def.test"].String())
 	// Addresses outside 127.0/16 stay where they are.

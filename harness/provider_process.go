@@ -34,9 +34,10 @@ const (
 // for callers (tests) whose own executable is not it.
 const EnvBinary = "REGIFY_VERIFY_BIN"
 
-// providerBinary is the regify-verify binary to start providers with:
+// Binary is the regify-verify binary that child processes (providers,
+// agents) run:
 // $REGIFY_VERIFY_BIN, else this executable when it is regify-verify.
-func providerBinary() (string, error) {
+func Binary() (string, error) {
 	if b := os.Getenv(EnvBinary); b != "" {
 		if _, err := os.Stat(b); err != nil {
 			return "", fmt.Errorf("%s=%s: %w", EnvBinary, b, err)
@@ -50,7 +51,7 @@ func providerBinary() (string, error) {
 	if strings.HasPrefix(filepath.Base(self), "regify-verify") && !strings.HasSuffix(self, ".test") {
 		return self, nil
 	}
-	return "", fmt.Errorf("provider processes run the regify-verify binary, and %s is not it: build it (make build) and set %s=bin/regify-verify", self, EnvBinary)
+	return "", fmt.Errorf("child processes (providers, agents) run the regify-verify binary, and %s is not it: build it (make build) and set %s=bin/regify-verify", self, EnvBinary)
 }
 
 // providerProcess is one fake provider running as a child process. The

@@ -27,6 +27,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"addDur": func(a, b time.Duration) time.Duration { return a + b },
+	"join":   strings.Join,
+	"ms":     func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) },
 	"dur": func(d time.Duration) string {
 		if d < 2*time.Minute {
 			return fmt.Sprintf("%.1f s", d.Seconds())

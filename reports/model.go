@@ -79,6 +79,9 @@ type Scenario struct {
 	Timeline      *Timeline `json:"timeline,omitempty"`
 	// Measures are named figures such as "rto_seconds", "rpo_writes".
 	Measures map[string]float64 `json:"measures,omitempty"`
+	// Agents are the load agents that shared the scenario's users, when
+	// the load was split (run --agents).
+	Agents []Agent `json:"agents,omitempty"`
 	// Negative is true for a negative control: a deliberately broken setup
 	// whose Expect invariants must fail for the harness to be trusted.
 	Negative bool     `json:"negative,omitempty"`
@@ -251,4 +254,23 @@ func (s *Scenario) judge() Verdict {
 		}
 	}
 	return v
+}
+
+// Agent is one load agent of a scenario: which users it ran from which
+// addresses, how many requests it sent, how far its clock was from the
+// coordinator's and how sure that is, and why it ended early if it did.
+type Agent struct {
+	ID        string   `json:"id"`
+	Engine    string   `json:"engine"` // local, …
+	Users     string   `json:"users"`  // u001-u004
+	SourceIPs []string `json:"source_ips"`
+	Requests  int      `json:"requests"`
+	// ClockOffset is how far the agent's clock was ahead of the
+	// coordinator's; its request times were moved back by it. ClockBound
+	// is how wrong a moved time can be.
+	ClockOffset time.Duration `json:"clock_offset_ns"`
+	ClockBound  time.Duration `json:"clock_bound_ns"`
+	// Died says why the agent ended before its load did; its requests up
+	// to then are in the history.
+	Died string `json:"died,omitempty"`
 }

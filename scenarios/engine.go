@@ -36,6 +36,9 @@ type Config struct {
 	HistoryDir string
 	// Counters, when set, is updated by the load for progress lines.
 	Counters *load.Counters
+	// Load, when set, runs each scenario's load instead of this process
+	// (agents: run --agents); the probes stay here.
+	Load LoadDriver
 	Logger   *slog.Logger
 }
 
@@ -299,7 +302,7 @@ func (r *run) drive(ctx context.Context) error {
 		}
 		faultErr = runSchedule(schedCtx, planned, start, in, stop)
 	}()
-	loadErr := load.Run(runCtx, r.lcfg, r.sink)
+	loadErr := r.runLoad(runCtx)
 	stopSched()
 	stopRun()
 	wg.Wait()
@@ -310,6 +313,26 @@ func (r *run) drive(ctx context.Context) error {
 		return fmt.Errorf("load: %w", loadErr)
 	}
 	return faultErr
+}
+
+// runLoad runs the load here, or through the run's LoadDriver.
+func (r *run) runLoad(ctx context.Context) error {
+	if r.cfg.Load == nil {
+		return load.Run(ctx, r.lcfg, r.sink)
+	}
+	ca, ok := r.env.(interface{ CAPEM() []byte })
+	if !ok {
+		return fmt.Errorf("scenario %s: its environment cannot hand its trust roots to agents; run without agents", r.sc.Name)
+	}
+	agents, err := r.cfg.Load.Drive(ctx, r.lcfg, ca.CAPEM(), r.sink)
+	r.res.Report.Agents = agents
+	return err
+}
+
+// LoadDriver runs a scenario's load elsewhere and adds every request to
+// the sink (agents.Driver).
+type LoadDriver interface {
+	Drive(ctx context.Context, cfg load.Config, caPEM []byte, sink load.Sink) ([]reports.Agent, error)
 }
 
 // settle waits for the environment to converge and reads its final state

@@ -67,6 +67,9 @@ func (e *labEnv) Load(users int) load.Config {
 
 func (e *labEnv) Sink(rec *history.Recorder) load.Sink { return rec }
 
+// CAPEM is the lab's CA, for load agents.
+func (e *labEnv) CAPEM() []byte { return e.lab.CAPEM() }
+
 func (e *labEnv) Faults() faults.Env { return faultLab{e.lab} }
 
 // Probe replays a stolen, outdated cookie once; with a pair it first waits

@@ -14,6 +14,7 @@ import (
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/agents"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
@@ -26,7 +27,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local]] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -41,6 +42,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 0, "load duration of each scenario; 0 keeps each scenario's own")
 	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
+	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
+	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine)")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
@@ -117,6 +120,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
 	}
+	loadDriver, err := agentDriver(*nAgents, *engine, e)
+	if err != nil {
+		return usageError{err}
+	}
 	if *rate < 0 || *duration < 0 {
 		return usageError{errors.New("--rate and --duration must not be negative")}
 	}
@@ -147,7 +154,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		Command: commandLine(e.argv, *seed, names),
 		Config: scenarios.Config{
 			Seed: *seed, RunID: runID, Users: *users, Rate: *rate, Duration: *duration,
-			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: labLogger(e),
+			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: labLogger(e), Load: loadDriver,
 			Base: harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}},
 		},
 		OnScenario: func(name string, done *reports.Scenario) {
@@ -290,4 +297,22 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// agentDriver is the load driver of --agents and --engine: nil without
+// agents.
+func agentDriver(n int, engine string, e *env) (scenarios.LoadDriver, error) {
+	switch {
+	case n < 0:
+		return nil, fmt.Errorf("--agents %d: want 0 (no agents) or more", n)
+	case n == 0:
+		return nil, nil
+	}
+	switch engine {
+	case "local":
+		return agents.Driver{Agents: n, Engine: agents.Local{}, Log: e.log}, nil
+	case "swarm", "kubernetes":
+		return nil, fmt.Errorf("--engine %s: not available yet; agents run as local processes (--engine local)", engine)
+	}
+	return nil, fmt.Errorf("--engine %q: want local", engine)
 }

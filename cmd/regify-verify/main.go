@@ -44,6 +44,7 @@ type command struct {
 
 // env is what every sub-command gets: its streams and a logger.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	argv           []string // the full command line, for reproducibility blocks
@@ -61,6 +62,7 @@ func commands() map[string]command {
 		"lb":       {"run the built-in sticky balancer standalone", cmdLB},
 		"provider": {"run a fake regify provider standalone", cmdProvider},
 		"clearing": {"run a fake clearing service standalone", cmdClearing},
+		"agent":    {"run a share of a load for a coordinator (run --agents starts it)", cmdAgent},
 	}
 }
 
@@ -70,6 +72,7 @@ func main() {
 
 func realMain(args []string, stdout, stderr io.Writer) int {
 	e := &env{
+		stdin:  os.Stdin,
 		stdout: stdout,
 		stderr: stderr,
 		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()})),

@@ -30,7 +30,13 @@ type ProcessOptions struct {
 	// InstallDB is mariadb-install-db; empty looks in PATH, next to
 	// Binary, then /usr/bin.
 	InstallDB string
-	Log       *slog.Logger
+	// Host is the loopback address both servers and their replication
+	// links listen on; empty: 127.0.0.1. A run side by side with others
+	// gives each pair its own: a restarted server or a healed link binds
+	// its old port again, and on 127.0.0.1 any outgoing connection of the
+	// machine may have taken it meanwhile as its source port.
+	Host string
+	Log  *slog.Logger
 }
 
 // Process is the process backend: two local mariadbd processes on
@@ -45,6 +51,7 @@ type Process struct {
 	bin       string
 	installDB string
 	links     *links.Links
+	host      string // what servers and links listen on
 
 	cutMu sync.Mutex // serialises Cut/Heal; never held with mu inside SQL calls
 	cut   bool
@@ -72,7 +79,11 @@ func NewProcess(o ProcessOptions) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("process pair: %w", err)
 	}
-	p := &Process{cfg: o.Config.Defaults(), log: o.Log, bin: bin, installDB: inst}
+	host := o.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	p := &Process{cfg: o.Config.Defaults(), log: o.Log, bin: bin, installDB: inst, host: host}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,7 +129,7 @@ func (p *Process) Up(ctx context.Context) error {
 		return err
 	}
 	installed := time.Since(start)
-	ports, err := freePorts(2)
+	ports, err := freePorts(p.host, 2)
 	if err != nil {
 		return err
 	}
@@ -129,7 +140,7 @@ func (p *Process) Up(ctx context.Context) error {
 	p.mu.Unlock()
 	for _, s := range Sides {
 		addr, _ := p.Addr(ctx, s)
-		la, err := p.links.Add(linkName(s), "127.0.0.1:0", addr)
+		la, err := p.links.Add(linkName(s), net.JoinHostPort(p.host, "0"), addr)
 		if err != nil {
 			return fmt.Errorf("replication link to side %s: %w", s, err)
 		}
@@ -164,10 +175,10 @@ func (p *Process) Up(ctx context.Context) error {
 	return nil
 }
 
-// freePorts asks the kernel for n free loopback ports. They are released
+// freePorts asks the kernel for n free ports on host. They are released
 // before mariadbd binds them; another process could take one in between,
 // which shows up as a clear bind error in the server log.
-func freePorts(n int) ([]int, error) {
+func freePorts(host string, n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -176,9 +187,9 @@ func freePorts(n int) ([]int, error) {
 	}()
 	var ports []int
 	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
-			return nil, fmt.Errorf("find a free port on 127.0.0.1: %w", err)
+			return nil, fmt.Errorf("find a free port on %s: %w", host, err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
@@ -193,7 +204,7 @@ func (p *Process) Addr(_ context.Context, s Side) (string, error) {
 	if p.ports[s] == 0 {
 		return "", fmt.Errorf("side %s is not up", s)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.ports[s])), nil
+	return net.JoinHostPort(p.host, strconv.Itoa(p.ports[s])), nil
 }
 
 func (p *Process) mustAddr(s Side) string {

@@ -161,9 +161,9 @@ socket = %s
 pid_file = %s
 log_error = %s
 port = %s
-bind_address = 127.0.0.1
+bind_address = %s
 `, filepath.Join(d, "data"), filepath.Join(d, "tmp"), filepath.Join(d, "mysqld.sock"),
-		filepath.Join(d, "mysqld.pid"), filepath.Join(d, "error.log"), port)
+		filepath.Join(d, "mysqld.pid"), filepath.Join(d, "error.log"), port, p.host)
 	if err := os.WriteFile(filepath.Join(d, "my.cnf"), []byte(body), 0o644); err != nil {
 		return fmt.Errorf("write config of side %s: %w", s, err)
 	}

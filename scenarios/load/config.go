@@ -75,6 +75,11 @@ var DefaultPaths = Paths{Login: "/login", Inbox: "/inbox"}
 type Config struct {
 	// Users is the number of simulated users.
 	Users int
+	// FirstUser and AllUsers place these users in a load split across
+	// agents: user i here is user FirstUser+i of AllUsers (its name, plan,
+	// account, tenant and the recipients it picks), so no two agents share
+	// a user. AllUsers 0 means Users (a whole load).
+	FirstUser, AllUsers int
 	// SourceIPs holds one local address per user (127.0.10.1 … in the lab).
 	SourceIPs []netip.Addr
 	// Domains are the tenants; user i belongs to Domains[i%len(Domains)].
@@ -165,6 +170,9 @@ func (c Config) validate() error {
 	var errs []error
 	if c.Users <= 0 {
 		errs = append(errs, fmt.Errorf("users must be positive, got %d", c.Users))
+	}
+	if c.FirstUser < 0 || (c.AllUsers > 0 && c.FirstUser+c.Users > c.AllUsers) {
+		errs = append(errs, fmt.Errorf("users %d-%d are not within the %d users of the whole load", c.FirstUser+1, c.FirstUser+c.Users, c.AllUsers))
 	}
 	if len(c.SourceIPs) < c.Users {
 		errs = append(errs, fmt.Errorf("%d source IPs for %d users: give one per user", len(c.SourceIPs), c.Users))

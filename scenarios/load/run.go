@@ -126,17 +126,22 @@ func pacer(rate int, max uint64) vegeta.Pacer {
 // newUsers builds every simulated user with its plan, jar and transport.
 func newUsers(cfg *Config, newRT func(*Config, *user) http.RoundTripper) ([]*user, error) {
 	users := make([]*user, cfg.Users)
+	all := cfg.AllUsers
+	if all == 0 {
+		all = cfg.Users
+	}
 	for i := range users {
-		d := cfg.Domains[i%len(cfg.Domains)]
+		g := cfg.FirstUser + i // the user's place in the whole load
+		d := cfg.Domains[g%len(cfg.Domains)]
 		base, err := baseURL(d.HTTPS, "https")
 		if err != nil {
 			return nil, fmt.Errorf("load: user %d: %w", i, err)
 		}
 		base.Path = strings.TrimSuffix(base.Path, "/")
-		pl := newFlowPlan(cfg.Seed, i, cfg.Users, cfg.Flow, cfg.Flow.account(i, cfg.Password), cfg.Mix)
+		pl := newFlowPlan(cfg.Seed, g, all, cfg.Flow, cfg.Flow.account(g, cfg.Password), cfg.Mix)
 		u := &user{
 			idx:    i,
-			name:   userName(i),
+			name:   userName(g),
 			domain: d,
 			base:   base,
 			source: cfg.SourceIPs[i],

@@ -1,6 +1,10 @@
 package load
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/regify-verify/regify-verify/history"
+)
 
 // Stats is a snapshot of a running load.
 type Stats struct {
@@ -22,5 +26,17 @@ func (c *Counters) Snapshot() Stats {
 		Requests: c.requests.Load(),
 		Errors:   c.errors.Load(),
 		InFlight: c.inFlight.Load(),
+	}
+}
+
+// Count adds a request finished elsewhere (an agent's, merged by a
+// coordinator) to the counters.
+func (c *Counters) Count(r *history.Request) {
+	if c == nil {
+		return
+	}
+	c.requests.Add(1)
+	if failed(r) {
+		c.errors.Add(1)
 	}
 }

@@ -1,0 +1,145 @@
+package agents
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/load"
+)
+
+// pipeEngine runs each agent's Serve in this process, its wire over pipes;
+// the agent named in dies stops writing after its first few requests, as
+// an agent whose process is killed does.
+type pipeEngine struct{ dies string }
+
+func (pipeEngine) Name() string { return "pipe" }
+
+func (e pipeEngine) Start(ctx context.Context, t Task) (Conn, error) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	actx, cancel := context.WithCancel(context.Background())
+	c := &pipeConn{in: inW, out: outR, cancel: cancel, done: make(chan error, 1)}
+	var w io.Writer = outW
+	if t.Agent == e.dies {
+		w = &dyingWriter{w: outW, left: 5, close: func() { outW.Close(); cancel() }}
+	}
+	go func() {
+		err := Serve(actx, inR, w, nil)
+		outW.Close()
+		if t.Agent == e.dies {
+			err = errors.New("killed")
+		}
+		c.done <- err
+	}()
+	return c, nil
+}
+
+type pipeConn struct {
+	in     *io.PipeWriter
+	out    *io.PipeReader
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (c *pipeConn) In() io.WriteCloser { return c.in }
+func (c *pipeConn) Out() io.Reader     { return c.out }
+func (c *pipeConn) Wait() error        { return <-c.done }
+func (c *pipeConn) Kill() error        { c.cancel(); c.in.Close(); return nil }
+
+// dyingWriter passes some lines on, then closes the wire for good.
+type dyingWriter struct {
+	w     io.Writer
+	left  int
+	close func()
+}
+
+func (d *dyingWriter) Write(b []byte) (int, error) {
+	if d.left <= 0 {
+		return 0, io.ErrClosedPipe
+	}
+	d.left--
+	n, err := d.w.Write(b)
+	if d.left == 0 {
+		d.close()
+	}
+	return n, err
+}
+
+// TestDriveMergesAgents: four agents share eight users of a real lab; the
+// merged history holds every user's requests, each user on one agent with
+// its own source address, and each agent is reported with its share and a
+// clock bound. An agent that dies is reported so and its requests until
+// then stay.
+func TestDriveMergesAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings up a lab; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plan, err := harness.DefaultPlan(8, false)
+	require.NoError(t, err)
+	lab, err := harness.Up(ctx, harness.Options{Plan: plan, Lane: 7})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = lab.Close(context.Background()) })
+	var domains []history.Domain
+	for _, ep := range lab.Endpoints() {
+		domains = append(domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS})
+	}
+	cfg := load.Config{Users: 8, SourceIPs: lab.Options().Plan.Clients, Domains: domains, Password: lab.Options().Password,
+		CA: lab.Roots(), Rate: 40, Duration: 2 * time.Second, Seed: 3, Counters: new(load.Counters)}
+
+	for _, tc := range []struct {
+		name string
+		dies string
+	}{{"all well", ""}, {"one dies", "a3"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := history.NewRecorder(history.Meta{RunID: "t"})
+			reps, err := Driver{Agents: 4, Engine: pipeEngine{dies: tc.dies}}.Drive(ctx, cfg, lab.CAPEM(), rec)
+			h := rec.History()
+			require.Len(t, reps, 4)
+			agentOf := map[string]string{}
+			for _, r := range reps {
+				assert.Equal(t, "pipe", r.Engine)
+				assert.Len(t, r.SourceIPs, 2)
+				assert.Less(t, r.ClockBound, time.Second)
+				for _, ip := range r.SourceIPs {
+					agentOf[ip] = r.ID
+				}
+			}
+			users := map[string]string{}
+			for _, r := range h.Requests {
+				require.NotEmpty(t, agentOf[r.SourceIP], "request from an address no agent had: %s", r.SourceIP)
+				if prev, ok := users[r.User]; ok {
+					assert.Equal(t, prev, r.SourceIP, "user %s on one address", r.User)
+				}
+				users[r.User] = r.SourceIP
+			}
+			if tc.dies == "" {
+				require.NoError(t, err)
+				assert.Len(t, users, 8, "every user's requests are in the merged history")
+				for _, r := range reps {
+					assert.Empty(t, r.Died)
+					assert.Positive(t, r.Requests)
+				}
+				return
+			}
+			require.ErrorContains(t, err, "agent a3 died")
+			for _, r := range reps {
+				if r.ID == "a3" {
+					assert.NotEmpty(t, r.Died)
+					assert.Equal(t, 4, r.Requests, "its requests until it died stay (its first line was the clock)")
+				} else {
+					assert.Empty(t, r.Died)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,28 @@
+package agents
+
+import (
+	"time"
+
+	"github.com/regify-verify/regify-verify/history"
+)
+
+// Commands the coordinator writes, one a line, after the task.
+const (
+	cmdClock = "clock" // answer with your clock now
+	cmdGo    = "go"    // start the load now
+)
+
+// msg is one line an agent writes.
+type msg struct {
+	Type    string           `json:"type"` // clock, request, done
+	Clock   time.Time        `json:"clock,omitzero"`
+	Request *history.Request `json:"request,omitempty"`
+	Err     string           `json:"err,omitempty"`
+}
+
+// Message types an agent writes.
+const (
+	msgClock   = "clock"
+	msgRequest = "request"
+	msgDone    = "done"
+)

@@ -38,8 +38,8 @@ type Config struct {
 	Counters *load.Counters
 	// Load, when set, runs each scenario's load instead of this process
 	// (agents: run --agents); the probes stay here.
-	Load LoadDriver
-	Logger   *slog.Logger
+	Load   LoadDriver
+	Logger *slog.Logger
 }
 
 // Result is one executed scenario.

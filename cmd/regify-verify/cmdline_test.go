@@ -44,3 +44,26 @@ func TestIncompleteRunExitsTwo(t *testing.T) {
 	assert.Equal(t, exitInvalid, exitCode(&errOut, "run", err))
 	assert.Contains(t, errOut.String(), "incomplete: provider-hang: fault provider-hang on p1 did not take effect")
 }
+
+// TestRunFlagsRefused: bad --parallel, --parallel-db, --agents and
+// --engine values exit 2 with a message that names the fix.
+func TestRunFlagsRefused(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--parallel", "0"}, "--parallel 0: choose 1 to 255"},
+		{[]string{"--parallel", "2", "--parallel-db", "3"}, "--parallel-db 3: choose 1 to --parallel (2)"},
+		{[]string{"--agents", "-1"}, "--agents -1: want 0 (no agents) or more"},
+		{[]string{"--agents", "2", "--engine", "swarm"}, "--engine swarm: not available yet; agents run as local processes (--engine local)"},
+		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.want, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := append([]string{"run", "--scenario", "baseline", "--out", t.TempDir()}, tc.args...)
+			assert.Equal(t, exitInvalid, realMain(args, &out, &errOut))
+			assert.Contains(t, errOut.String(), tc.want)
+		})
+	}
+}

@@ -158,8 +158,29 @@ func (r *agentRun) setOffset(o time.Duration) {
 	r.offset = o
 }
 
-// clock asks the agent for its clock and times the answer.
+// clockRounds is how many times clocks are compared at the start and at
+// the end; the round with the shortest round trip is kept (the first
+// answer may wait on the agent reading its task: a slow answer makes the
+// middle of the round trip a poor guess).
+const clockRounds = 5
+
+// clock compares clocks clockRounds times and keeps the tightest sample.
 func (r *agentRun) clock() (clockSample, error) {
+	var best clockSample
+	for range clockRounds {
+		s, err := r.clockOnce()
+		if err != nil {
+			return clockSample{}, err
+		}
+		if best.got.IsZero() || s.got.Sub(s.sent) < best.got.Sub(best.sent) {
+			best = s
+		}
+	}
+	return best, nil
+}
+
+// clockOnce asks the agent for its clock and times the answer.
+func (r *agentRun) clockOnce() (clockSample, error) {
 	sent := time.Now()
 	if err := r.command(cmdClock); err != nil {
 		return clockSample{}, err

@@ -1,0 +1,51 @@
+package catalogue_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/agents"
+	"github.com/regify-verify/regify-verify/scenarios/catalogue"
+	"github.com/regify-verify/regify-verify/scenarios/check"
+)
+
+// TestAgentsJudgeTheMergedHistory: provider-crash with its users split
+// over four local agent processes passes as it does in one process, each
+// agent reported with its own users and source addresses and a clock
+// bound; round robin behind the agents fails stickiness as it does
+// without them.
+func TestAgentsJudgeTheMergedHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings up labs and agent processes; skipped with -short")
+	}
+	cfg := scenarios.Config{Seed: 11, RunID: "agents", Load: agents.Driver{Agents: 4, Engine: agents.Local{}}}
+	res := scenarios.RunAll(t, cfg, 2, catalogue.ProviderCrash, catalogue.NegRoundRobin)
+	for _, r := range res {
+		require.Len(t, r.Report.Agents, 4, r.Report.Name)
+		seen := map[string]string{}
+		for _, a := range r.Report.Agents {
+			assert.Empty(t, a.Died)
+			assert.Positive(t, a.Requests)
+			assert.Less(t, a.ClockBound.Milliseconds(), int64(50), "agents on this machine share its clock")
+			for _, ip := range a.SourceIPs {
+				assert.Empty(t, seen[ip], "%s on two agents", ip)
+				seen[ip] = a.ID
+			}
+		}
+		for _, q := range r.History.Requests {
+			if q.Scheduled.IsZero() {
+				continue // a probe of the coordinator's own
+			}
+			assert.NotEmpty(t, seen[q.SourceIP], "request #%d from %s, no agent's address", q.Seq, q.SourceIP)
+		}
+	}
+	for _, inv := range res[1].Report.Invariants {
+		if inv.Name == check.NameStickiness {
+			assert.Equal(t, reports.Fail, inv.Verdict, "round robin behind agents: %s", inv.Summary)
+		}
+	}
+}

@@ -70,6 +70,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"lb"}, "Usage: regify-verify lb --config"},
 		{[]string{"provider"}, "Usage: regify-verify provider --id"},
 		{[]string{"clearing"}, "Usage: regify-verify clearing --listen"},
+		{[]string{"agent"}, "Usage: regify-verify agent"},
 	}
 	// Every command of the table above must be covered.
 	covered := map[string]bool{}

@@ -10,13 +10,15 @@ import (
 	"github.com/regify-verify/regify-verify/harness"
 )
 
-// DefaultParallel is how many lab scenarios run at once by default: a
-// scenario's load is light and most of its time is waiting (for a fault's
-// hold, for health checks, for replication), so two per core, at most 4:
-// beyond that the lab's own timing (1 s stall bounds, 250 ms health checks)
-// starts to feel a busy machine.
+// DefaultParallel is how many lab scenarios run at once by default: one
+// more than the cores, at most 4. A scenario's load is light and most of
+// its time is waiting (for a fault's hold, for health checks, for
+// replication), but its verdicts time users to the second: on 2 cores,
+// three at once finished the catalogue as fast as four (166 s against
+// 157-179 s, the database scenarios being the longest chain either way)
+// with less contention for the lab's own timing (BENCHMARKS.md).
 func DefaultParallel() int {
-	return min(max(2*runtime.NumCPU(), 1), 4)
+	return min(runtime.NumCPU()+1, 4)
 }
 
 // DefaultDatabaseParallel is how many scenarios with the MariaDB pair run

@@ -200,23 +200,30 @@ const (
 	laneOther
 )
 
-// laneOf is a fault's lane: provider outages, balancer restarts and every
-// other fault aimed at one provider share a lane (a slow provider that is
-// also cut would show neither effect; a restart during a provider outage
-// would blur the fail-over), database faults have theirs.
-func laneOf(f faults.Fault) lane {
+// lanesOf are the lanes a fault takes: provider outages, balancer
+// restarts and every other fault aimed at one provider share a lane (a
+// slow provider that is also cut would show neither effect; a restart
+// during a provider outage would blur the fail-over), database faults have
+// theirs. A fault of a database server itself (kill, pause, restart) takes
+// both: it is the outage of the provider on it, and a replication fault
+// healing meanwhile would have to restart the replica threads of a frozen
+// or dead master (seen: a heal of replication-cut waited 10 s on a paused
+// master and failed).
+func lanesOf(f faults.Fault) []lane {
 	k := f.Kind()
 	aimed := false
 	for _, kn := range faults.KnobValues(f) {
 		aimed = aimed || kn.Name == "provider"
 	}
 	switch {
+	case k.Provider && k.Database:
+		return []lane{laneProvider, laneDatabase}
 	case k.Provider || k.Balancer || aimed:
-		return laneProvider
+		return []lane{laneProvider}
 	case k.Database:
-		return laneDatabase
+		return []lane{laneDatabase}
 	}
-	return laneOther
+	return []lane{laneOther}
 }
 
 // drawNemesis draws the schedule: the same seed and duration give the same
@@ -243,7 +250,7 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 		if err != nil {
 			return nil, fmt.Errorf("nemesis: build %s: %w", name, err)
 		}
-		l := laneOf(f)
+		ls := lanesOf(f)
 		minHold := 2 * time.Second
 		if f.Kind().Provider {
 			minHold = ProviderFaultFor
@@ -251,11 +258,16 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 		hold := minHold + time.Duration(rng.Int64N(int64(o.MaxHold-minHold)+1))
 		hold = hold.Round(100 * time.Millisecond)
 		gap := (500*time.Millisecond + time.Duration(rng.Int64N(int64(3*time.Second)))).Round(100 * time.Millisecond)
-		at := cursor[l] + gap
+		at := gap
+		for _, l := range ls {
+			at = max(at, cursor[l]+gap)
+		}
 		if at+hold > until {
 			continue // this lane is full; another draw may fit another lane
 		}
-		cursor[l] = at + hold
+		for _, l := range ls {
+			cursor[l] = at + hold
+		}
 		out = append(out, Step{At: at, For: hold, Fault: f})
 	}
 	if len(out) == 0 {

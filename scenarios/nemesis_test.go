@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestNemesisScheduleIsBounded(t *testing.T) {
 	for seed := int64(1); seed <= 50; seed++ {
 		steps, err := drawNemesis(seed, o.Duration, o)
 		require.NoError(t, err)
-		var providerEnd time.Duration
+		ends := map[lane]time.Duration{}
 		for _, st := range steps { // sorted by At
 			end := st.At + st.For
 			assert.GreaterOrEqual(t, st.At, o.Duration*15/100, "seed %d: starts after the users logged in", seed)
@@ -52,9 +53,34 @@ func TestNemesisScheduleIsBounded(t *testing.T) {
 			if st.Fault.Kind().Provider {
 				assert.GreaterOrEqual(t, st.For, ProviderFaultFor, "seed %d: a provider fault outlasts timeout and health bound", seed)
 			}
-			if laneOf(st.Fault) == laneProvider {
-				assert.GreaterOrEqual(t, st.At, providerEnd, "seed %d: faults aimed at providers never overlap: %s at %s", seed, st.Fault.Name(), st.At)
-				providerEnd = end
+			// Faults of one lane never overlap: providers are never both
+			// out, and no replication fault heals on a frozen master.
+			for _, l := range lanesOf(st.Fault) {
+				if l == laneOther {
+					continue
+				}
+				assert.GreaterOrEqual(t, st.At, ends[l], "seed %d: %s at %s overlaps the lane's previous fault", seed, st.Fault.Name(), st.At)
+				ends[l] = end
+			}
+		}
+	}
+}
+
+// TestNemesisKeepsReplicationOffFrozenMasters: a database server's own
+// fault takes the database lane too, so the seed that once drew a
+// replication-cut healing on a paused master (seed 204) no longer can.
+func TestNemesisKeepsReplicationOffFrozenMasters(t *testing.T) {
+	assert.Equal(t, []lane{laneProvider, laneDatabase}, lanesOf(faults.DBPause{Side: "b"}))
+	assert.Equal(t, []lane{laneDatabase}, lanesOf(faults.ReplicationCut{}))
+	assert.Equal(t, []lane{laneProvider}, lanesOf(faults.BalancerRestart{}))
+	o, err := NemesisOptions{Duration: 40 * time.Second}.withDefaults()
+	require.NoError(t, err)
+	steps, err := drawNemesis(204, o.Duration, o)
+	require.NoError(t, err)
+	for i, a := range steps {
+		for _, b := range steps[i+1:] {
+			if a.Fault.Kind().Database && b.Fault.Kind().Database {
+				assert.LessOrEqual(t, a.At+a.For, b.At, "%s and %s overlap", a.Fault.Name(), b.Fault.Name())
 			}
 		}
 	}

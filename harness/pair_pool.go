@@ -162,13 +162,20 @@ func (pp *PairPool) Close(ctx context.Context) error {
 const resetBound = 20 * time.Second
 
 // reset brings a pair a scenario used back to the known state: it checks
-// replication and settings, empties every table of the application's and
-// the harness's schemas on master a (TRUNCATE replicates to b), and waits
-// until both masters hold the same, empty tables.
+// replication and settings, waits until each master has applied
+// everything the other wrote (a write of the scenario still on its way
+// would otherwise land after the emptying, and the next scenario, with
+// the same seed and so the same message ids, would stop replication on a
+// duplicate key: seen once), empties every table of the application's and
+// the harness's schemas on master a (TRUNCATE replicates to b), waits
+// until b applied that too, and checks both masters hold empty tables.
 func (p *Pair) reset(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, resetBound)
 	defer cancel()
 	if err := p.checkReplication(ctx); err != nil {
+		return err
+	}
+	if err := p.waitApplied(ctx, "before emptying"); err != nil {
 		return err
 	}
 	db, err := p.Observer().DB(ctx, mariadb.A)
@@ -184,23 +191,29 @@ func (p *Pair) reset(ctx context.Context) error {
 			return fmt.Errorf("reset: truncate %s: %w", t, err)
 		}
 	}
-	// Master b has the tables empty once it applied a's truncations; a
-	// table only b had (a silent write's) is emptied there too.
-	for {
-		rows, err := p.rowsLeft(ctx, tables)
-		if err == nil && rows == "" {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			if err == nil {
-				err = errors.New(rows)
-			}
-			return fmt.Errorf("reset: tables not empty on both masters within %s: %w", resetBound, err)
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := p.waitApplied(ctx, "after emptying"); err != nil {
+		return err
+	}
+	rows, err := p.rowsLeft(ctx, tables)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if rows != "" {
+		return fmt.Errorf("reset: tables not empty on both masters: %s", rows)
 	}
 	return p.checkKnown(ctx)
+}
+
+// waitApplied waits until each master has applied all the other wrote.
+func (p *Pair) waitApplied(ctx context.Context, when string) error {
+	bound := resetBound / 2
+	if d, ok := ctx.Deadline(); ok {
+		bound = min(bound, time.Until(d))
+	}
+	if _, err := p.Observer().WaitConverged(ctx, dbobserve.ConvergeOptions{Applied: true, Bound: bound}); err != nil {
+		return fmt.Errorf("reset: replication not caught up %s: %w", when, err)
+	}
+	return nil
 }
 
 // checkKnown checks what reset left: replication healthy both ways, no

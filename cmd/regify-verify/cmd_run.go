@@ -27,7 +27,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local]] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|remote]] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -43,7 +43,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
 	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
-	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine)")
+	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
+	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote: where agents connect")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
@@ -120,10 +121,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
 	}
-	loadDriver, err := agentDriver(*nAgents, *engine, e)
+	if *engine == "remote" && *nAgents > 0 && len(specs) != 1 {
+		return usageError{fmt.Errorf("--engine remote: agents serve one scenario and end; name one with --scenario (%d chosen)", len(specs))}
+	}
+	loadDriver, closeDriver, err := agentDriver(*nAgents, *engine, *agentsListen, e)
 	if err != nil {
 		return usageError{err}
 	}
+	defer closeDriver()
 	if *rate < 0 || *duration < 0 {
 		return usageError{errors.New("--rate and --duration must not be negative")}
 	}
@@ -300,19 +305,27 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 // agentDriver is the load driver of --agents and --engine: nil without
-// agents.
-func agentDriver(n int, engine string, e *env) (scenarios.LoadDriver, error) {
+// agents. done releases what it holds (the remote engine's listener).
+func agentDriver(n int, engine, listen string, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+	done = func() {}
 	switch {
 	case n < 0:
-		return nil, fmt.Errorf("--agents %d: want 0 (no agents) or more", n)
+		return nil, done, fmt.Errorf("--agents %d: want 0 (no agents) or more", n)
 	case n == 0:
-		return nil, nil
+		return nil, done, nil
 	}
 	switch engine {
 	case "local":
-		return agents.Driver{Agents: n, Engine: agents.Local{}, Log: e.log}, nil
+		return agents.Driver{Agents: n, Engine: agents.Local{}, Log: e.log}, done, nil
+	case "remote":
+		r, err := agents.NewRemote(listen, 5*time.Minute)
+		if err != nil {
+			return nil, done, err
+		}
+		fmt.Fprintf(e.stderr, "waiting for %d agents at %s: start each with\n  regify-verify agent --coordinator %s --index I   (I = 1 … %d)\n", n, r.URL(), r.URL(), n)
+		return agents.Driver{Agents: n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
 	case "swarm", "kubernetes":
-		return nil, fmt.Errorf("--engine %s: not available yet; agents run as local processes (--engine local)", engine)
+		return nil, done, fmt.Errorf("--engine %s: not available yet; agents run as local processes (--engine local) or connect to this run (--engine remote; 'regify-verify agents manifest' prints the Kubernetes Job that does)", engine)
 	}
-	return nil, fmt.Errorf("--engine %q: want local", engine)
+	return nil, done, fmt.Errorf("--engine %q: want local or remote", engine)
 }

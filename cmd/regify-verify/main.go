@@ -63,6 +63,7 @@ func commands() map[string]command {
 		"provider": {"run a fake regify provider standalone", cmdProvider},
 		"clearing": {"run a fake clearing service standalone", cmdClearing},
 		"agent":    {"run a share of a load for a coordinator (run --agents starts it)", cmdAgent},
+		"agents":   {"print the Kubernetes manifest of agents that report to a coordinator (agents manifest)", cmdAgents},
 	}
 }
 

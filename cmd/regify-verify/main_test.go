@@ -71,6 +71,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"provider"}, "Usage: regify-verify provider --id"},
 		{[]string{"clearing"}, "Usage: regify-verify clearing --listen"},
 		{[]string{"agent"}, "Usage: regify-verify agent"},
+		{[]string{"agents"}, "Usage: regify-verify agents manifest"},
+		{[]string{"agents", "manifest"}, "Usage: regify-verify agents manifest --agents"},
 	}
 	// Every command of the table above must be covered.
 	covered := map[string]bool{}

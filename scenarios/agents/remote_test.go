@@ -1,0 +1,92 @@
+package agents
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/scenarios/load"
+)
+
+// TestRemoteAgents: agents that connect to the coordinator over HTTP (as
+// pods of an Indexed Job do) in any order get their own share, stream
+// their requests up the same exchange and are judged merged, as local
+// ones are; a second agent with a taken index is sent away.
+func TestRemoteAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brings up a lab; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plan, err := harness.DefaultPlan(6, false)
+	require.NoError(t, err)
+	lab, err := harness.Up(ctx, harness.Options{Plan: plan, Lane: 8})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = lab.Close(context.Background()) })
+	var domains []history.Domain
+	for _, ep := range lab.Endpoints() {
+		domains = append(domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS})
+	}
+	cfg := load.Config{Users: 6, SourceIPs: lab.Options().Plan.Clients, Domains: domains, Password: lab.Options().Password,
+		CA: lab.Roots(), Rate: 30, Duration: 2 * time.Second, Seed: 5}
+
+	remote, err := NewRemote("127.0.0.1:0", 20*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = remote.Close() })
+	// Agents connect in reverse order, as pods start in any order.
+	served := make(chan error, 3)
+	for _, i := range []int{3, 2, 1} {
+		go func() {
+			in, out, err := Dial(ctx, remote.URL(), i)
+			if err != nil {
+				served <- err
+				return
+			}
+			defer in.Close()
+			err = Serve(ctx, in, out, nil)
+			out.Close()
+			served <- err
+		}()
+	}
+	rec := history.NewRecorder(history.Meta{RunID: "t"})
+	reps, err := Driver{Agents: 3, Engine: remote}.Drive(ctx, cfg, lab.CAPEM(), rec)
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, <-served)
+	}
+	require.Len(t, reps, 3)
+	users := map[string]bool{}
+	for _, r := range rec.History().Requests {
+		users[r.User] = true
+	}
+	assert.Len(t, users, 6, "every user's requests came up")
+	for _, r := range reps {
+		assert.Equal(t, "remote", r.Engine)
+		assert.Empty(t, r.Died)
+		assert.Positive(t, r.Requests)
+		assert.Less(t, r.ClockBound, 50*time.Millisecond)
+	}
+
+	// An index already connected and waiting is not taken twice.
+	go func() {
+		in, out, err := Dial(ctx, remote.URL(), 7)
+		if err == nil {
+			defer in.Close()
+			defer out.Close()
+			<-ctx.Done()
+		}
+	}()
+	require.Eventually(t, func() bool { return len(remote.slot(7)) == 1 }, 5*time.Second, 10*time.Millisecond, "the first agent 7 waits in its slot")
+	in, out, err := Dial(ctx, remote.URL(), 7)
+	require.NoError(t, err, "the exchange is accepted, then ended")
+	buf := make([]byte, 1)
+	_, rerr := in.Read(buf)
+	assert.Error(t, rerr, "the second agent 7 is sent away: its input ends at once")
+	out.Close()
+	in.Close()
+}

@@ -237,6 +237,7 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 	n := int(math.Round(o.Intensity * dur.Minutes()))
 	n = min(max(n, 1), nemesisMaxFaults)
 	cursor := map[lane]time.Duration{laneProvider: from, laneDatabase: from, laneOther: from}
+	holder := "" // the provider holding the clients; "" while they are on both
 	var out []Step
 	for i := 0; i < n; i++ {
 		name := o.Faults[rng.IntN(len(o.Faults))]
@@ -246,6 +247,7 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 				knobs[k] = v
 			}
 		}
+		aim(name, knobs, holder)
 		f, err := faults.Build(name, knobs)
 		if err != nil {
 			return nil, fmt.Errorf("nemesis: build %s: %w", name, err)
@@ -268,6 +270,11 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 		for _, l := range ls {
 			cursor[l] = at + hold
 		}
+		if k := f.Kind(); k.Provider && k.Affects != "" {
+			// The built-in balancer keeps a moved client where it is: after
+			// this outage the clients are on the other provider.
+			holder = otherProvider(k.Affects)
+		}
 		out = append(out, Step{At: at, For: hold, Fault: f})
 	}
 	if len(out) == 0 {
@@ -275,6 +282,47 @@ func drawNemesis(seed int64, dur time.Duration, o NemesisOptions) ([]Step, error
 	}
 	slices.SortStableFunc(out, func(a, b Step) int { return int(a.At - b.At) })
 	return out, nil
+}
+
+// aim points a fault aimed at one provider (or at its master) at the
+// provider that holds the clients, once an earlier outage has moved them
+// all to one: a fault on the provider nobody is on cannot bite, and the
+// run would be incomplete (seen: a 2-minute nemesis cut p1's wires after
+// every client had moved to p2). The schedule stays a function of the
+// seed: the draw follows where its own outages leave the clients.
+func aim(name string, knobs map[string]string, holder string) {
+	if holder == "" {
+		return
+	}
+	e, ok := faults.Lookup(name)
+	if !ok {
+		return
+	}
+	outage := e.New().Kind().Provider
+	for _, k := range e.Knobs() {
+		switch {
+		case k.Name == "provider":
+			knobs["provider"] = holder
+		case k.Name == "side" && outage:
+			knobs["side"] = sideOfProvider(holder)
+		}
+	}
+}
+
+// otherProvider and sideOfProvider follow the lab's plan: two providers,
+// p1 on master a, p2 on master b.
+func otherProvider(p string) string {
+	if p == "p1" {
+		return "p2"
+	}
+	return "p1"
+}
+
+func sideOfProvider(p string) string {
+	if p == "p1" {
+		return "a"
+	}
+	return "b"
 }
 
 // SpecOf writes a planned fault as a --fault spec that reproduces it:

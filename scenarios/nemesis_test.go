@@ -114,3 +114,33 @@ func TestNemesisOptions(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "give a longer --duration")
 }
+
+// TestNemesisAimsWhereTheClientsAre: once an outage has moved every
+// client to one provider, the faults aimed at a provider (or its master)
+// hit that one, so each can bite.
+func TestNemesisAimsWhereTheClientsAre(t *testing.T) {
+	o, err := NemesisOptions{Duration: 2 * time.Minute}.withDefaults()
+	require.NoError(t, err)
+	for seed := int64(1); seed <= 30; seed++ {
+		steps, err := drawNemesis(seed, o.Duration, o)
+		require.NoError(t, err)
+		holder := ""
+		for _, st := range steps {
+			target := ""
+			for _, kn := range faults.KnobValues(st.Fault) {
+				switch {
+				case kn.Name == "provider":
+					target = kn.Value
+				case kn.Name == "side" && st.Fault.Kind().Provider:
+					target = map[string]string{"a": "p1", "b": "p2"}[kn.Value]
+				}
+			}
+			if holder != "" && target != "" {
+				assert.Equal(t, holder, target, "seed %d: %s at %s aimed at %s while the clients are on %s", seed, st.Fault.Name(), st.At, target, holder)
+			}
+			if k := st.Fault.Kind(); k.Provider && k.Affects != "" {
+				holder = otherProvider(k.Affects)
+			}
+		}
+	}
+}

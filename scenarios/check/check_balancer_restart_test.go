@@ -58,3 +58,16 @@ func TestResponsivenessExcusesTheRestart(t *testing.T) {
 	}
 	runCases(t, cases)
 }
+
+// TestFailoverLeavesSpillsToTheNextOutage: a request in flight when the
+// next outage begins, disrupted by it, does not make the outage before it
+// look as if it never recovered.
+func TestFailoverLeavesSpillsToTheNextOutage(t *testing.T) {
+	inv := Failover{MaxRecovery: 5 * time.Second, Budget: 10}
+	inFlight := func(r *history.Request) { r.Latency = 500 * time.Millisecond; r.Err, r.Status = "connection reset", 0 }
+	h := withFaults(hist(
+		rq(3, "u1", "p1", 200), rq(4.5, "u1", "", 0, errText("refused")), rq(5, "u1", "p2", 200), rq(19, "u1", "p2", 200),
+		rq(19.9, "u1", "p2", 0, inFlight), rq(21, "u1", "p1", 200), rq(25, "u1", "p1", 200),
+	), crash("p1", 4, 10), crash("p2", 20, 30))
+	runCases(t, []tcase{{"the spill is the next outage's", inv, h, reports.Pass, []string{"provider-crash p1 at +4.000s: recovered in 1.000s, 1 failed requests", "provider-crash p2 at +20.000s: recovered in 1.000s, 1 failed requests"}}})
+}

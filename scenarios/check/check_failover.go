@@ -96,6 +96,30 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 	in := func(m *failoverMeasure, t time.Time) bool {
 		return !t.Before(m.fault.Injected) && (m.end.IsZero() || t.Before(m.end))
 	}
+	// A disrupted request still in flight when an outage began may have
+	// been disrupted by it: it is that outage's to answer for, not the one
+	// before (seen: a request sent just before a provider crash made the
+	// link cut before it look as if it never recovered). It counts from
+	// the latest outage that began while it was in flight.
+	var outages []time.Time
+	for i := range h.Faults {
+		if isOutage(&h.Faults[i]) {
+			outages = append(outages, h.Faults[i].Injected)
+		}
+	}
+	when := func(r *history.Request) time.Time {
+		at := r.Start
+		if !f.disrupted(r) {
+			return at
+		}
+		end := r.Start.Add(r.Latency)
+		for _, o := range outages {
+			if o.After(at) && !o.After(end) {
+				at = o
+			}
+		}
+		return at
+	}
 	// Pass 1: the last failure of each window (or its ordered requests).
 	user := func(r *history.Request) bool { return !probe(r) }
 	for i := range h.Requests {
@@ -103,15 +127,16 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		if !user(r) {
 			continue
 		}
+		at := when(r)
 		for _, m := range ms {
-			if !in(m, r.Start) {
+			if !in(m, at) {
 				continue
 			}
 			m.requests++
 			if f.ConsecutiveOK > 0 {
 				m.run = append(m.run, int32(i))
-			} else if f.disrupted(r) && r.Start.After(m.lastFail) {
-				m.lastFail = r.Start
+			} else if f.disrupted(r) && at.After(m.lastFail) {
+				m.lastFail = at
 			}
 		}
 	}
@@ -127,7 +152,7 @@ func (f Failover) Check(h *history.History) reports.Invariant {
 		}
 		for i := range h.Requests {
 			r := &h.Requests[i]
-			if !user(r) || !in(m, r.Start) {
+			if !user(r) || !in(m, when(r)) {
 				continue
 			}
 			if f.disrupted(r) {

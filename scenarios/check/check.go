@@ -238,14 +238,20 @@ func (w window) overlaps(r *history.Request) bool {
 	return !end.Before(w.from) && (w.to.IsZero() || !begin.After(w.to))
 }
 
-// overlapping returns the index of the first window r overlaps, or -1.
+// overlapping returns the index of the window r overlaps whose fault began
+// last, or -1.
 func overlapping(ws []window, r *history.Request) int {
+	found := -1
 	for j, w := range ws {
-		if w.overlaps(r) {
-			return j
+		// The latest fault wins: when windows overlap (a grace running on
+		// past the next fault's start), what r shows is the newer fault's
+		// doing (seen: a session lost to a wire reset of p2 was counted
+		// against the crash of p1 before it, as that user's second loss).
+		if w.overlaps(r) && (found < 0 || w.from.After(ws[found].from)) {
+			found = j
 		}
 	}
-	return -1
+	return found
 }
 
 // windows returns [Injected, Recovered+grace] of the faults keep selects.

@@ -71,3 +71,17 @@ func TestFailoverLeavesSpillsToTheNextOutage(t *testing.T) {
 	), crash("p1", 4, 10), crash("p2", 20, 30))
 	runCases(t, []tcase{{"the spill is the next outage's", inv, h, reports.Pass, []string{"provider-crash p1 at +4.000s: recovered in 1.000s, 1 failed requests", "provider-crash p2 at +20.000s: recovered in 1.000s, 1 failed requests"}}})
 }
+
+// TestSessionLossCountsAgainstTheLatestFault: a user who loses its session
+// once in each of two outages whose windows overlap (the first's grace
+// runs past the second's start) lost it once per outage, not twice in the
+// first.
+func TestSessionLossCountsAgainstTheLatestFault(t *testing.T) {
+	inv := SessionContinuity{Grace: 2 * time.Second, MaxLossesPerUser: 1, MaxLossesPerFault: 10}
+	h := withFaults(hist(
+		rq(1, "u1", "p1", 200, op(history.OpLogin), tok("", "a")),
+		rq(5, "u1", "p2", 401, tok("a", "")), rq(5.5, "u1", "p2", 200, op(history.OpLogin), tok("", "b")),
+		rq(10.5, "u1", "p1", 401, tok("b", "")), rq(11, "u1", "p1", 200, op(history.OpLogin), tok("", "c")),
+	), crash("p1", 4, 9.8), crash("p2", 10, 15))
+	runCases(t, []tcase{{"one loss per outage", inv, h, reports.Pass, nil}})
+}

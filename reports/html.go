@@ -28,7 +28,13 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"addDur": func(a, b time.Duration) time.Duration { return a + b },
 	"join":   strings.Join,
-	"ms":     func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) },
+	"ms": func(d time.Duration) string {
+		v := float64(d) / float64(time.Millisecond)
+		if d > -time.Microsecond && d < time.Microsecond {
+			v = 0 // no "-0.000"
+		}
+		return fmt.Sprintf("%.3f ms", v)
+	},
 	"dur": func(d time.Duration) string {
 		if d < 2*time.Minute {
 			return fmt.Sprintf("%.1f s", d.Seconds())

@@ -358,3 +358,21 @@ func TestProgressNamesEveryRunningScenario(t *testing.T) {
 	assert.Contains(t, out, "baseline: pass\n")
 	assert.Contains(t, out, "[00:04] scenario provider-crash · requests 10 · errors 1\n")
 }
+
+// TestHTMLShowsAgents: a scenario run over agents lists each with its
+// users, addresses, requests and clock, and says which one died.
+func TestHTMLShowsAgents(t *testing.T) {
+	r := &Report{RunID: "r1", Scenarios: []Scenario{{Name: "provider-crash", Agents: []Agent{
+		{ID: "a1", Engine: "local", Users: "u001-u002", SourceIPs: []string{"127.0.10.1", "127.0.10.2"}, Requests: 40, ClockOffset: -300 * time.Nanosecond, ClockBound: 61 * time.Microsecond},
+		{ID: "a2", Engine: "remote", Users: "u003-u004", SourceIPs: []string{"10.0.0.7"}, Requests: 12, ClockOffset: 2500 * time.Microsecond, ClockBound: 700 * time.Microsecond, Died: "it ended before its load did"},
+	}}}}
+	r.Finish()
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, r))
+	h := buf.String()
+	for _, want := range []string{"Load agents", "a1 (local)", "u001-u002", "127.0.10.1, 127.0.10.2", "40 requests", "0.000 ms ± 0.061 ms",
+		"a2 (remote)", "2.500 ms ± 0.700 ms", "died: it ended before its load did"} {
+		assert.Contains(t, h, want)
+	}
+	assert.NotContains(t, h, "-0.000")
+}

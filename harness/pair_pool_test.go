@@ -58,5 +58,20 @@ func TestPairPool(t *testing.T) {
 
 	started, reused, discarded := pool.Stats()
 	assert.Equal(t, [3]int{2, 1, 1}, [3]int{started, reused, discarded})
+
+	// Warming starts pairs ahead, one after the other, and keeps them.
+	warm := NewPairPool(nil)
+	t.Cleanup(func() { _ = warm.Close(context.Background()) })
+	require.NoError(t, warm.Warm(ctx, o, []string{"127.0.5.1", "127.1.5.1"}, nil))
+	started, reused, _ = warm.Stats()
+	assert.Equal(t, [2]int{2, 0}, [2]int{started, reused})
+	p1, err := warm.Get(ctx, o, nil)
+	require.NoError(t, err)
+	p2, err := warm.Get(ctx, o, nil)
+	require.NoError(t, err)
+	started, reused, _ = warm.Stats()
+	assert.Equal(t, [2]int{2, 2}, [2]int{started, reused}, "both scenarios found a warm pair")
+	require.NoError(t, warm.Put(ctx, p1))
+	require.NoError(t, warm.Put(ctx, p2))
 	assert.False(t, poolable(PairOptions{EqualAutoIncrement: true}), "a negative control's pair is never kept")
 }

@@ -37,7 +37,9 @@ func RunAll(t *testing.T, cfg Config, parallel int, specs ...Spec) []Result {
 	cfg = testConfig(t, cfg)
 	results := make([]Result, len(specs))
 	errs := make([]error, len(specs))
-	cfg, done := withPairPool(cfg)
+	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg, done := withPairPool(wctx, cfg, specs, min(DefaultDatabaseParallel, max(parallel, 1)))
 	defer done()
 	onLanes(context.Background(), len(specs), newLanePlan(specs, parallel, 0, cfg.Open != nil), func(i, lane int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

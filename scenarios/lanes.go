@@ -136,10 +136,13 @@ func (s *laneScheduler) done(heavy bool) {
 }
 
 // withPairPool gives the labs of several scenarios one harness.PairPool,
-// so that each database scenario after the first finds a pair up; done
-// closes the pairs left in it. A deployment (custom opener) or a pool
-// already given is left alone.
-func withPairPool(cfg Config) (_ Config, done func()) {
+// so that each database scenario after the first finds a pair up, and
+// warms it: before the first scenario starts, it brings up one pair for
+// each database lane, one after the other, so that no two come up beside
+// each other and beside scenarios being timed. done closes the pairs left
+// in it. A deployment (custom opener) or a pool already given is left
+// alone.
+func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int) (_ Config, done func()) {
 	if cfg.Open != nil || cfg.Base.Pairs != nil {
 		return cfg, func() {}
 	}
@@ -149,6 +152,24 @@ func withPairPool(cfg Config) (_ Config, done func()) {
 	}
 	pool := harness.NewPairPool(log)
 	cfg.Base.Pairs = pool
+	if n := min(max(dbParallel, 1), reusablePairs(cfg.Base, specs)); n > 0 {
+		var hosts []string
+		for lane := range n {
+			plan, err := harness.DefaultPlan(1, false)
+			if err == nil {
+				plan, err = plan.OnLane(lane)
+			}
+			if err != nil {
+				log.Warn("warm the pair pool", "err", err)
+				break
+			}
+			hosts = append(hosts, plan.Database.String())
+		}
+		if err := pool.Warm(ctx, cfg.Base.DB, hosts, log); err != nil {
+			// The scenarios start their own pairs and say what failed.
+			log.Warn("warm the pair pool", "err", err)
+		}
+	}
 	return cfg, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -158,4 +179,23 @@ func withPairPool(cfg Config) (_ Config, done func()) {
 		started, reused, discarded := pool.Stats()
 		log.Info("mariadb pairs", "started", started, "reused", reused, "discarded", discarded)
 	}
+}
+
+// reusablePairs counts the specs whose lab takes the usual MariaDB pair.
+func reusablePairs(base harness.Options, specs []Spec) int {
+	n := 0
+	for _, spec := range specs {
+		sc := spec()
+		if !sc.NeedsDatabase {
+			continue
+		}
+		o := base
+		if sc.Lab != nil {
+			sc.Lab(&o)
+		}
+		if o.DB.Reusable() {
+			n++
+		}
+	}
+	return n
 }

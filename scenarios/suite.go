@@ -72,7 +72,11 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 func (s Suite) runAll(ctx context.Context) ([]*reports.Scenario, bool) {
 	results := make([]*reports.Scenario, len(s.Specs))
 	stopped := make([]bool, len(s.Specs))
-	base, done := withPairPool(s.Config)
+	dbParallel := s.DatabaseParallel
+	if dbParallel <= 0 {
+		dbParallel = DefaultDatabaseParallel
+	}
+	base, done := withPairPool(ctx, s.Config, s.Specs, min(dbParallel, max(s.Parallel, 1)))
 	defer done()
 	started := onLanes(ctx, len(s.Specs), s.lanePlan(), func(i, lane int) {
 		cfg := base

@@ -72,7 +72,7 @@ func (l *Lab) PauseProvider(ctx context.Context, id string, on bool) error {
 		if _, err := l.provider(id); err != nil {
 			return err
 		}
-		return fmt.Errorf("provider %s runs inside this process and cannot be frozen alone: run the lab with provider processes (run --providers process)", id)
+		return fmt.Errorf("provider %s runs inside this process and cannot be frozen alone: it needs a lab whose providers are processes (the catalogue's provider-pause, or --fault provider-pause, which brings one up)", id)
 	}
 	return proc.pause(on)
 }

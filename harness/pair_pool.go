@@ -47,9 +47,6 @@ func NewPairPool(log *slog.Logger) *PairPool {
 	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}}
 }
 
-// poolable reports whether pairs of o are kept: the lab's usual pair.
-func poolable(o PairOptions) bool { return o.Reusable() }
-
 // Reusable reports whether a pair of these options is kept by a PairPool
 // between scenarios: the lab's usual pair, not a negative control's
 // deliberately wrong one.
@@ -87,7 +84,7 @@ func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*
 		return nil, err
 	}
 	p.opts = o
-	if poolable(o) {
+	if o.Reusable() {
 		if p.baseline, err = p.readSettings(ctx); err != nil {
 			_ = p.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -115,7 +112,7 @@ func (pp *PairPool) take(o PairOptions) *Pair {
 // state and kept, or closed when that cannot be done.
 func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 	p.started = nil // the lab that followed its restarts is gone
-	if !poolable(p.opts) {
+	if !p.opts.Reusable() {
 		return p.Close(ctx)
 	}
 	start := time.Now()
@@ -148,7 +145,7 @@ func (pp *PairPool) discard(ctx context.Context, p *Pair, why error) {
 // first scenarios find pairs up instead of starting them beside each
 // other. hosts are the addresses process pairs listen on, one per pair.
 func (pp *PairPool) Warm(ctx context.Context, o PairOptions, hosts []string, log *slog.Logger) error {
-	if !poolable(o) {
+	if !o.Reusable() {
 		return nil
 	}
 	// All are held until the last is up: one put back would be handed

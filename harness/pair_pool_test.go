@@ -73,5 +73,5 @@ func TestPairPool(t *testing.T) {
 	assert.Equal(t, [2]int{2, 2}, [2]int{started, reused}, "both scenarios found a warm pair")
 	require.NoError(t, warm.Put(ctx, p1))
 	require.NoError(t, warm.Put(ctx, p2))
-	assert.False(t, poolable(PairOptions{EqualAutoIncrement: true}), "a negative control's pair is never kept")
+	assert.False(t, PairOptions{EqualAutoIncrement: true}.Reusable(), "a negative control's pair is never kept")
 }

@@ -91,7 +91,7 @@ func (p *providerProcess) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("provider %s: %w", p.id, err)
 	}
-	stderr := &tailWriter{max: 4096}
+	stderr := &LastWords{Max: 4096}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start provider process %s (%s): %w", p.id, p.binary, err)
@@ -118,11 +118,11 @@ func (p *providerProcess) start(ctx context.Context) error {
 		case a := <-serving:
 			addrs = append(addrs, a)
 		case <-exited:
-			return fmt.Errorf("provider process %s exited before serving: %s", p.id, strings.TrimSpace(stderr.String()))
+			return fmt.Errorf("provider process %s exited before serving: %s", p.id, stderr.String())
 		case <-t.C:
 			_ = cmd.Process.Kill()
 			<-exited
-			return fmt.Errorf("provider process %s did not serve within 15s: %s", p.id, strings.TrimSpace(stderr.String()))
+			return fmt.Errorf("provider process %s did not serve within 15s: %s", p.id, stderr.String())
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
 			<-exited
@@ -208,27 +208,30 @@ func (p *providerProcess) pid() int {
 	return p.cmd.Process.Pid
 }
 
-// tailWriter keeps the last max bytes written: a child's last words.
-type tailWriter struct {
+// LastWords keeps the last Max bytes written to it: what a child process
+// said last on its standard error, for the error when it fails.
+type LastWords struct {
+	Max int
+
 	mu  sync.Mutex
-	max int
 	buf []byte
 }
 
-func (w *tailWriter) Write(b []byte) (int, error) {
+func (w *LastWords) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, b...)
-	if over := len(w.buf) - w.max; over > 0 {
+	if over := len(w.buf) - w.Max; over > 0 {
 		w.buf = w.buf[over:]
 	}
 	return len(b), nil
 }
 
-func (w *tailWriter) String() string {
+// String is what was kept, trimmed.
+func (w *LastWords) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return string(w.buf)
+	return strings.TrimSpace(string(w.buf))
 }
 
 // providerArgs are the flags of `regify-verify provider` for a lab

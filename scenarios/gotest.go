@@ -39,9 +39,10 @@ func RunAll(t *testing.T, cfg Config, parallel int, specs ...Spec) []Result {
 	errs := make([]error, len(specs))
 	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cfg, done := withPairPool(wctx, cfg, specs, min(DefaultDatabaseParallel, max(parallel, 1)))
+	plan := newLanePlan(specs, parallel, 0, cfg.Open != nil)
+	cfg, done := withPairPool(wctx, cfg, specs, min(plan.heavyMax, max(plan.parallel, 1)))
 	defer done()
-	onLanes(context.Background(), len(specs), newLanePlan(specs, parallel, 0, cfg.Open != nil), func(i, lane int) {
+	onLanes(context.Background(), len(specs), plan, func(i, lane int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		c := cfg

@@ -72,13 +72,10 @@ func (s Suite) Run(ctx context.Context) *reports.Report {
 func (s Suite) runAll(ctx context.Context) ([]*reports.Scenario, bool) {
 	results := make([]*reports.Scenario, len(s.Specs))
 	stopped := make([]bool, len(s.Specs))
-	dbParallel := s.DatabaseParallel
-	if dbParallel <= 0 {
-		dbParallel = DefaultDatabaseParallel
-	}
-	base, done := withPairPool(ctx, s.Config, s.Specs, min(dbParallel, max(s.Parallel, 1)))
+	plan := s.lanePlan()
+	base, done := withPairPool(ctx, s.Config, s.Specs, min(plan.heavyMax, max(plan.parallel, 1)))
 	defer done()
-	started := onLanes(ctx, len(s.Specs), s.lanePlan(), func(i, lane int) {
+	started := onLanes(ctx, len(s.Specs), plan, func(i, lane int) {
 		cfg := base
 		cfg.Base.Lane = lane
 		results[i], stopped[i] = s.runOne(ctx, s.Specs[i], cfg)

@@ -85,17 +85,8 @@ func TestDriveMergesAgents(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	plan, err := harness.DefaultPlan(8, false)
-	require.NoError(t, err)
-	lab, err := harness.Up(ctx, harness.Options{Plan: plan, Lane: 7})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = lab.Close(context.Background()) })
-	var domains []history.Domain
-	for _, ep := range lab.Endpoints() {
-		domains = append(domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS})
-	}
-	cfg := load.Config{Users: 8, SourceIPs: lab.Options().Plan.Clients, Domains: domains, Password: lab.Options().Password,
-		CA: lab.Roots(), Rate: 40, Duration: 2 * time.Second, Seed: 3, Counters: new(load.Counters)}
+	lab, cfg := labLoad(ctx, t, 8, 7, 40, 3)
+	cfg.Counters = new(load.Counters)
 
 	for _, tc := range []struct {
 		name string
@@ -143,4 +134,21 @@ func TestDriveMergesAgents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// labLoad brings up an in-memory lab on lane with users clients and the
+// load for it: rate requests a second over 2 s, with seed.
+func labLoad(ctx context.Context, t *testing.T, users, lane, rate int, seed int64) (*harness.Lab, load.Config) {
+	t.Helper()
+	plan, err := harness.DefaultPlan(users, false)
+	require.NoError(t, err)
+	lab, err := harness.Up(ctx, harness.Options{Plan: plan, Lane: lane})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = lab.Close(context.Background()) })
+	var domains []history.Domain
+	for _, ep := range lab.Endpoints() {
+		domains = append(domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS})
+	}
+	return lab, load.Config{Users: users, SourceIPs: lab.Options().Plan.Clients, Domains: domains, Password: lab.Options().Password,
+		CA: lab.Roots(), Rate: rate, Duration: 2 * time.Second, Seed: seed}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/regify-verify/regify-verify/harness"
@@ -39,7 +37,7 @@ func (Local) Start(ctx context.Context, t Task) (Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", t.Agent, err)
 	}
-	c := &localConn{cmd: cmd, in: in, out: out, stderr: &lastLines{}}
+	c := &localConn{cmd: cmd, in: in, out: out, stderr: &harness.LastWords{Max: 2048}}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start agent %s (%s agent): %w", t.Agent, bin, err)
@@ -51,7 +49,7 @@ type localConn struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    io.Reader
-	stderr *lastLines
+	stderr *harness.LastWords
 }
 
 func (c *localConn) In() io.WriteCloser { return c.in }
@@ -67,30 +65,4 @@ func (c *localConn) Wait() error {
 		return err
 	}
 	return nil
-}
-
-// lastLines keeps the last few lines a child wrote to its standard error.
-type lastLines struct {
-	mu    sync.Mutex
-	lines []string
-	part  string
-}
-
-func (l *lastLines) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	text := l.part + string(b)
-	parts := strings.Split(text, "\n")
-	l.part = parts[len(parts)-1]
-	l.lines = append(l.lines, parts[:len(parts)-1]...)
-	if len(l.lines) > 5 {
-		l.lines = l.lines[len(l.lines)-5:]
-	}
-	return len(b), nil
-}
-
-func (l *lastLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.TrimSpace(strings.Join(append(l.lines, l.part), "\n"))
 }

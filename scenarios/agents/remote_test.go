@@ -8,9 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/history"
-	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // TestRemoteAgents: agents that connect to the coordinator over HTTP (as
@@ -23,17 +21,7 @@ func TestRemoteAgents(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	plan, err := harness.DefaultPlan(6, false)
-	require.NoError(t, err)
-	lab, err := harness.Up(ctx, harness.Options{Plan: plan, Lane: 8})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = lab.Close(context.Background()) })
-	var domains []history.Domain
-	for _, ep := range lab.Endpoints() {
-		domains = append(domains, history.Domain{Name: ep.Name, PublicIP: ep.PublicIP.String(), HTTPS: ep.HTTPS})
-	}
-	cfg := load.Config{Users: 6, SourceIPs: lab.Options().Plan.Clients, Domains: domains, Password: lab.Options().Password,
-		CA: lab.Roots(), Rate: 30, Duration: 2 * time.Second, Seed: 5}
+	lab, cfg := labLoad(ctx, t, 6, 8, 30, 5)
 
 	remote, err := NewRemote("127.0.0.1:0", 20*time.Second)
 	require.NoError(t, err)

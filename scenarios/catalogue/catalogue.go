@@ -26,6 +26,8 @@ import (
 
 	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/scenarios"
+	"github.com/regify-verify/regify-verify/scenarios/check"
+	"github.com/regify-verify/regify-verify/scenarios/faults"
 )
 
 // ranked is the catalogue in report order. Each scenario's file adds
@@ -114,5 +116,20 @@ func negative(name, desc string, brk func(o *harness.Options), expect ...string)
 	return scenarios.Scenario{
 		Name: name, Description: desc, Lab: brk, Negative: true, ExpectFail: expect,
 		Duration: 4 * time.Second,
+	}
+}
+
+// providerProcessOutage is a good setup whose providers are processes of
+// their own on the MariaDB pair: provider 1 suffers f under load, and
+// traffic must fail over to provider 2 and keep its sessions.
+func providerProcessOutage(name, desc string, f faults.Fault) scenarios.Scenario {
+	return scenarios.Scenario{
+		Name: name, Description: desc,
+		Requires:      []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
+		Duration:      10 * time.Second,
+		NeedsDatabase: true,
+		Lab:           func(o *harness.Options) { o.Providers = harness.ProvidersProcess },
+		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
+			Fault: f}},
 	}
 }

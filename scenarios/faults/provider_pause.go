@@ -10,7 +10,8 @@ import (
 // ProviderPause freezes a provider process with SIGSTOP: the kernel still
 // accepts connections into its backlog and nobody answers them, until
 // SIGCONT thaws it and it answers everything queued at once. It needs a
-// lab whose providers are processes (run --providers process).
+// lab whose providers are processes (NeedsProcesses: --fault brings one
+// up).
 type ProviderPause struct {
 	Provider string `fault:"provider"`
 }
@@ -39,5 +40,5 @@ func (f ProviderPause) Bit(h *history.History, rec *history.Fault) (string, bool
 }
 
 func init() {
-	register(Entry{Name: "provider-pause", NeedsDatabase: true, NeedsProcesses: true, Summary: "freezes one provider process (SIGSTOP; needs --providers process); recover thaws it (SIGCONT)", New: func() Fault { return &ProviderPause{Provider: "p1"} }})
+	register(Entry{Name: "provider-pause", NeedsDatabase: true, NeedsProcesses: true, Summary: "freezes one provider process (SIGSTOP; the lab runs its providers as processes for it); recover thaws it (SIGCONT)", New: func() Fault { return &ProviderPause{Provider: "p1"} }})
 }

@@ -20,6 +20,16 @@ type ConvergeOptions struct {
 	// Applied also requires each side to have applied the other's own GTID
 	// domain up to the other's binlog position (MariaDB).
 	Applied bool
+	// OneWay: only b replicates, from a (a minimum-redundancy pair), so
+	// Applied waits for b alone; a never applies b's writes.
+	OneWay bool
+	// GiveUpWhenStopped ends the wait once a replica thread the pair
+	// relies on has stopped: at once when it stopped on an error (a
+	// duplicate key, say: it applies nothing until someone intervenes),
+	// after StoppedFor when it was stopped without one (a restarting
+	// server starts its replica within that). Nothing the wait could see
+	// would change. For a lab's pair after its faults were recovered.
+	GiveUpWhenStopped bool
 	// FailFast ends the wait at the first side that cannot be read: an
 	// operator's pair does not heal by itself during the wait. Without it
 	// a failed read only means "not yet" (a lab's side may be restarting).
@@ -58,6 +68,7 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 	wctx, cancel := context.WithTimeout(ctx, opts.Bound)
 	defer cancel()
 	var c Convergence
+	var stopped stoppedSince
 	for {
 		ok, err := o.convergedOnce(wctx, opts, &c)
 		c.Waited = time.Since(start)
@@ -73,6 +84,12 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 			c.Why = err.Error()
 			if opts.FailFast {
 				return c, fmt.Errorf("wait for the pair to converge: %w", err)
+			}
+		}
+		if opts.GiveUpWhenStopped {
+			if why := stopped.check(o.Both(wctx), opts.OneWay, time.Now()); why != "" {
+				c.Why = why + "; " + c.Why
+				return c, fmt.Errorf("%w: %s", ErrNotConverged, c.Why)
 			}
 		}
 		if !sleepCtx(wctx, opts.Poll) {
@@ -97,6 +114,9 @@ func (o *Observer) convergedOnce(ctx context.Context, opts ConvergeOptions, c *C
 	}
 	if opts.Applied {
 		for _, s := range Sides {
+			if opts.OneWay && s == B {
+				continue // a does not replicate from b
+			}
 			me, other := set[s], set[s.Other()]
 			want := gtidSeq(me.GTIDBinlogPos, me.GTIDDomainID)
 			if got := gtidSeq(other.GTIDCurrentPos, me.GTIDDomainID); got < want {

@@ -187,7 +187,16 @@ func (p *Pair) Status(ctx context.Context) (mariadb.Status, error) { return p.p.
 
 // WaitConverged waits until both sides hold the same rows, up to bound.
 func (p *Pair) WaitConverged(ctx context.Context, tables []string, bound time.Duration) error {
-	return p.p.WaitConverged(ctx, tables, bound)
+	if !p.opts.OneWay {
+		return p.p.WaitConverged(ctx, tables, bound)
+	}
+	// One way, a never applies b's writes (its heartbeats, say): waiting
+	// for that would always run to the bound.
+	conv, err := p.Observer().WaitConverged(ctx, dbobserve.ConvergeOptions{Tables: tables, Bound: bound, Applied: true, OneWay: true})
+	if err != nil {
+		return fmt.Errorf("one-way pair not converged within %s: %s: %w", bound, conv.Why, err)
+	}
+	return nil
 }
 
 // MessageIDs counts the rows per message key (tenant/id) on one side.

@@ -34,6 +34,12 @@ type PairPool struct {
 	mu     sync.Mutex
 	idle   map[PairOptions][]*Pair
 	closed bool
+	// changed is closed and replaced whenever a pair becomes idle, a
+	// start ends or the demand changes (see ahead).
+	changed chan struct{}
+	// ahead is what Expect asked for: pairs started before they are
+	// needed (pair_pool_ahead.go).
+	ahead ahead
 
 	// Counters, for the report and tests.
 	started, reused, discarded int
@@ -44,7 +50,7 @@ func NewPairPool(log *slog.Logger) *PairPool {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}}
+	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}, changed: make(chan struct{}), ahead: newAhead()}
 }
 
 // Reusable reports whether a pair of these options is kept by a PairPool
@@ -61,22 +67,49 @@ func poolKey(o PairOptions) PairOptions {
 	return o
 }
 
-// Get hands out an idle pair of o in its known state, or starts a new one.
+// Get hands out an idle pair of o in its known state, or starts a new
+// one. When Expect is starting a pair of o in the background, Get waits
+// for it rather than start a second beside it.
 func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
+	key := poolKey(o)
 	for {
-		p := pp.take(poolKey(o))
-		if p == nil {
+		p, wait := pp.take(key)
+		if p != nil {
+			if o.Reusable() {
+				if err := p.checkKnown(ctx); err != nil {
+					pp.discard(ctx, p, fmt.Errorf("before reuse: %w", err))
+					pp.unclaim(key)
+					continue
+				}
+			}
+			pp.mu.Lock()
+			pp.reused++
+			pp.mu.Unlock()
+			return p, nil
+		}
+		if wait == nil {
 			break
 		}
-		if err := p.checkKnown(ctx); err != nil {
-			pp.discard(ctx, p, fmt.Errorf("before reuse: %w", err))
-			continue
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a mariadb pair started ahead: %w", ctx.Err())
+		case <-wait:
 		}
-		pp.mu.Lock()
-		pp.reused++
-		pp.mu.Unlock()
-		return p, nil
 	}
+	p, err := pp.start(ctx, o, log)
+	if err != nil {
+		pp.unclaim(key)
+		return nil, err
+	}
+	pp.mu.Lock()
+	pp.started++
+	pp.mu.Unlock()
+	return p, nil
+}
+
+// start brings a pair up, one at a time, and reads the settings a
+// reusable one must keep.
+func (pp *PairPool) start(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
 	pp.starting.Lock()
 	p, err := StartPair(ctx, o, log)
 	pp.starting.Unlock()
@@ -90,28 +123,41 @@ func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*
 			return nil, err
 		}
 	}
-	pp.mu.Lock()
-	pp.started++
-	pp.mu.Unlock()
 	return p, nil
 }
 
-func (pp *PairPool) take(o PairOptions) *Pair {
+// take hands out an idle pair of key and claims it for the caller. With
+// none idle it returns a channel to wait on when a pair of key is being
+// started ahead, else nil; the caller then starts one, claimed too.
+func (pp *PairPool) take(key PairOptions) (*Pair, <-chan struct{}) {
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	list := pp.idle[o]
-	if len(list) == 0 {
-		return nil
+	if list := pp.idle[key]; len(list) > 0 {
+		p := list[len(list)-1]
+		pp.idle[key] = list[:len(list)-1]
+		pp.ahead.claim(key)
+		pp.signalLocked()
+		return p, nil
 	}
-	p := list[len(list)-1]
-	pp.idle[o] = list[:len(list)-1]
-	return p
+	if pp.ahead.starting[key] > 0 {
+		return nil, pp.changed
+	}
+	pp.ahead.claim(key)
+	pp.signalLocked()
+	return nil, nil
+}
+
+// signalLocked wakes whoever waits for a change; pp.mu is held.
+func (pp *PairPool) signalLocked() {
+	close(pp.changed)
+	pp.changed = make(chan struct{})
 }
 
 // Put returns a pair after its lab is done with it: reset to the known
 // state and kept, or closed when that cannot be done.
 func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 	p.started = nil // the lab that followed its restarts is gone
+	defer pp.returned(poolKey(p.opts))
 	if !p.opts.Reusable() {
 		return p.Close(ctx)
 	}
@@ -126,6 +172,7 @@ func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 		return p.Close(ctx)
 	}
 	pp.idle[poolKey(p.opts)] = append(pp.idle[poolKey(p.opts)], p)
+	pp.signalLocked()
 	pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -178,6 +225,7 @@ func (pp *PairPool) Stats() (started, reused, discarded int) {
 
 // Close ends every idle pair; pairs handed out are closed when put back.
 func (pp *PairPool) Close(ctx context.Context) error {
+	pp.stopAhead()
 	pp.mu.Lock()
 	pp.closed = true
 	var all []*Pair

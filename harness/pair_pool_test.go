@@ -74,4 +74,27 @@ func TestPairPool(t *testing.T) {
 	require.NoError(t, warm.Put(ctx, p1))
 	require.NoError(t, warm.Put(ctx, p2))
 	assert.False(t, PairOptions{EqualAutoIncrement: true}.Reusable(), "a negative control's pair is never kept")
+
+	// Expect starts in the background what the scenarios to come will
+	// not find idle: here one usual pair and a negative control's own.
+	ahead := NewPairPool(nil)
+	t.Cleanup(func() { _ = ahead.Close(context.Background()) })
+	mixed := o
+	mixed.MixedBinlog = true
+	ahead.Expect(ctx, []PairOptions{o, mixed}, 1, "127.0.5.1", nil)
+	require.Eventually(t, func() bool { s, _, _ := ahead.Stats(); return s == 2 }, 2*time.Minute, 50*time.Millisecond,
+		"both pairs come up before any scenario asks")
+	neg, err := ahead.Get(ctx, mixed, nil)
+	require.NoError(t, err)
+	usual, err := ahead.Get(ctx, o, nil)
+	require.NoError(t, err)
+	started, reused, _ = ahead.Stats()
+	assert.Equal(t, [2]int{2, 2}, [2]int{started, reused}, "each scenario found its pair up")
+	st, err := neg.Observer().Settings(ctx, mariadb.A)
+	require.NoError(t, err)
+	assert.Equal(t, "MIXED", st.BinlogFormat, "the negative control got its own wrong pair")
+	require.NoError(t, ahead.Put(ctx, neg))
+	require.NoError(t, ahead.Put(ctx, usual))
+	started, _, _ = ahead.Stats()
+	assert.Equal(t, 2, started, "nothing more is started once the demand is met")
 }

@@ -77,7 +77,7 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 	default:
 		return nil, fmt.Errorf("database backend %q: want %q or %q", o.Backend, BackendDocker, BackendProcess)
 	}
-	pair := &Pair{p: p, cfg: cfg}
+	pair := &Pair{p: p, cfg: cfg, opts: o}
 	defer func() {
 		if err != nil {
 			_ = p.Close(context.WithoutCancel(ctx))

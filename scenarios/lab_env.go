@@ -160,7 +160,9 @@ func (e *labEnv) Final(ctx context.Context, s FinalSpec) (history.Final, error) 
 		return final, nil
 	}
 	db, err := pair.Observer().Final(ctx, dbobserve.FinalOptions{
-		Converge: dbobserve.ConvergeOptions{Tables: checkedTables, Bound: bound, Applied: true},
+		Converge: dbobserve.ConvergeOptions{Tables: checkedTables, Bound: bound, Applied: true,
+			// The faults are recovered: a replica stopped now stays so.
+			GiveUpWhenStopped: true, OneWay: lab.Options().DB.OneWay},
 		Messages: harness.ProviderMessages(false),
 		RowDiffs: maxRowDiffs,
 		OneWay:   lab.Options().DB.OneWay,

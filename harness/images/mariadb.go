@@ -69,6 +69,8 @@ var slimPrefixes = []string{
 // importChanges make the imported rootfs a runnable image.
 var importChanges = []string{
 	`ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]`,
+	// Ours: the entrypoint above, which can initialise alone (ReadyImage).
+	`LABEL ` + OwnLabel + `=mariadb`,
 	`CMD ["mariadbd"]`,
 	`EXPOSE 3306`,
 	`ENV LANG=C.UTF-8`,

@@ -47,6 +47,8 @@ func TestHAProxyConfigs(t *testing.T) {
 			require.NoError(t, err, "haproxy -c: %s", out)
 			exited := startProcess(t, bin, "-db", "-f", cfg)
 			rig.waitReady(t, exited)
+			// Up on its own ports: the check runs beside the other cases.
+			t.Parallel()
 			runBalancerCase(t, rig, tc)
 		})
 	}
@@ -69,6 +71,8 @@ func TestNginxConfigs(t *testing.T) {
 			require.NoError(t, err, "nginx -t: %s", out)
 			exited := startProcess(t, bin, "-e", "stderr", "-p", rig.Dir, "-c", cfg)
 			rig.waitReady(t, exited)
+			// Up on its own ports: the check runs beside the other cases.
+			t.Parallel()
 			runBalancerCase(t, rig, tc)
 		})
 	}

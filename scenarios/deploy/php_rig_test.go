@@ -35,8 +35,11 @@ const (
 	phpNode1IP  = "127.0.8.11"
 	phpNode2IP  = "127.0.8.12"
 	phpPassword = "s3cret"
-	phpUser     = "acceptance-1@example.com"
-	phpBin      = "/usr/bin/php"
+	// phpPasswordEnv holds phpPassword for the deployment file's
+	// password_env.
+	phpPasswordEnv = "RV_PASSWORD"
+	phpUser        = "acceptance-1@example.com"
+	phpBin         = "/usr/bin/php"
 )
 
 // phpClientIPs are the simulated users' source addresses, one per /24:
@@ -331,10 +334,12 @@ func phpDo(t *testing.T, c *http.Client, req *http.Request) (*http.Response, str
 
 // deployment writes and loads the deployment file that describes the rig
 // to the harness: the application's own login flow (session:), the
-// balancer's identity header (backend:) and what must be judged.
+// balancer's identity header (backend:) and what must be judged. The
+// account's password comes from RV_PASSWORD: the test sets it with
+// t.Setenv(phpPasswordEnv, phpPassword) first (at its top, when its cases
+// run side by side).
 func (r *phpRig) deployment(t *testing.T, backendHeader string) *Deployment {
 	t.Helper()
-	t.Setenv("RV_PASSWORD", phpPassword)
 	yaml := fmt.Sprintf(`name: phpapp
 mode: offload
 domains:
@@ -351,7 +356,7 @@ session:
   cookie: APPSESSION
   rotates: true
   accounts:
-    - {user: %[8]s, password_env: RV_PASSWORD}
+    - {user: %[8]s, password_env: %[10]s}
   login:
     - {method: GET, path: "/login", extract: {token: {body: 'name="_token" value="([^"]+)"'}}}
     - {method: POST, path: "/login", form: {login: "${user}", passwd: "${password}", _token: "${token}"}, expect: {status: [302]}}
@@ -361,7 +366,7 @@ session:
 backend:
   header: %[9]s
 require: [stickiness, session-continuity, redirect, tls]
-`, phpName, r.HTTPSPort, r.HTTPPort, phpPublic, r.CAFile, strings.Join(phpClientIPs, ", "), len(phpClientIPs), phpUser, backendHeader)
+`, phpName, r.HTTPSPort, r.HTTPPort, phpPublic, r.CAFile, strings.Join(phpClientIPs, ", "), len(phpClientIPs), phpUser, backendHeader, phpPasswordEnv)
 	path := filepath.Join(r.Dir, "deployment.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
 	d, err := Load(path)

@@ -289,6 +289,7 @@ func phpURL(t *testing.T, s string) *url.URL {
 // where it is broken; a backend header nobody sends leaves the run
 // incomplete.
 func TestPHPAppJudged(t *testing.T) {
+	t.Setenv(phpPasswordEnv, phpPassword)
 	tests := []struct {
 		name     string
 		balancer string
@@ -320,6 +321,9 @@ func TestPHPAppJudged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newPHPRig(t, tt.app)
 			r.startBalancer(t, tt.balancer)
+			// Nodes and balancer are up on their own ports: the check runs
+			// beside the other cases.
+			t.Parallel()
 			header := tt.header
 			if header == "" {
 				header = "X-Backend"

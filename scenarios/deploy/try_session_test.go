@@ -14,6 +14,7 @@ import (
 // application: each step is printed with what came back, and the answer
 // says whether the flow works end to end.
 func TestTrySession(t *testing.T) {
+	t.Setenv(phpPasswordEnv, phpPassword)
 	tests := []struct {
 		name     string
 		app      phpAppOptions

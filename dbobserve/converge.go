@@ -42,6 +42,9 @@ type Convergence struct {
 	Waited    time.Duration
 	// Why is the last reason the sides were not converged.
 	Why string
+	// GaveUp, with GiveUpWhenStopped, is why the wait ended before its
+	// bound.
+	GaveUp string
 	// Sums are both sides' checksums of the last round, when that round
 	// read them on both sides.
 	Sums *[2]Checksums
@@ -88,6 +91,7 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 		}
 		if opts.GiveUpWhenStopped {
 			if why := stopped.check(o.Both(wctx), opts.OneWay, time.Now()); why != "" {
+				c.GaveUp = why
 				c.Why = why + "; " + c.Why
 				return c, fmt.Errorf("%w: %s", ErrNotConverged, c.Why)
 			}

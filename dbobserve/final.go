@@ -35,7 +35,7 @@ const noReplica = "no replication configured: SHOW REPLICA STATUS is empty, this
 func (o *Observer) Final(ctx context.Context, opts FinalOptions) (*history.DBState, error) {
 	db := &history.DBState{OneWay: opts.OneWay}
 	conv, _ := o.WaitConverged(ctx, opts.Converge)
-	db.ConvergeWait, db.Converged = conv.Waited, conv.Converged
+	db.ConvergeWait, db.Converged, db.WaitEnded = conv.Waited, conv.Converged, conv.GaveUp
 	if ctx.Err() != nil {
 		return db, fmt.Errorf("read final database state: %w", ctx.Err())
 	}

@@ -181,6 +181,9 @@ type DBState struct {
 	// not match within the bound it waited.
 	ConvergeWait time.Duration `json:"converge_wait_ns"`
 	Converged    bool          `json:"converged"`
+	// WaitEnded says why the harness stopped waiting before the bound: a
+	// replica that had stopped, so that nothing could have converged.
+	WaitEnded string `json:"wait_ended,omitempty"`
 	// RowDiffs are the first rows the sides hold differently, read when
 	// they did not converge: what a person reads to see which write raced.
 	RowDiffs   []RowDiff `json:"row_diffs,omitempty"`

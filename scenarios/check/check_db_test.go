@@ -77,6 +77,10 @@ func TestReplicationConvergence(t *testing.T) {
 		}), reports.Fail, []string{"table users: a=20, b=missing"}},
 		{"not converged", inv, dbHist(func(db *history.DBState) { db.Converged = false; db.ConvergeWait = time.Minute }),
 			reports.Fail, []string{"did not converge within the 1m0s"}},
+		{"not converged, the wait ended on a stopped replica", inv, dbHist(func(db *history.DBState) {
+			db.Converged, db.ConvergeWait = false, 3*time.Millisecond
+			db.WaitEnded = "replication into b stopped on error 1062 (Duplicate entry)"
+		}), reports.Fail, []string{"stopped waiting after 3ms: replication into b stopped on error 1062"}},
 		{"converged too slowly", inv, dbHist(func(db *history.DBState) { db.ConvergeWait = 20 * time.Second }),
 			reports.Fail, []string{"converging took 20s > 10s"}},
 		{"unreachable side", inv, dbHist(func(db *history.DBState) { db.Sides[1].Reachable = false; db.Sides[1].Err = "refused" }),

@@ -54,9 +54,12 @@ func (c ReplicationConvergence) Check(h *history.History) reports.Invariant {
 	if len(withSums) < 2 && ev.count() == 0 {
 		return skip("fewer than two database sides reported table checksums")
 	}
-	if !db.Converged {
+	switch {
+	case !db.Converged && db.WaitEnded != "":
+		ev.addf("the sides did not converge; the harness stopped waiting after %s: %s", db.ConvergeWait.Round(time.Millisecond), db.WaitEnded)
+	case !db.Converged:
 		ev.addf("the sides did not converge within the %s the harness waited", db.ConvergeWait)
-	} else if c.MaxWait > 0 && db.ConvergeWait > c.MaxWait {
+	case c.MaxWait > 0 && db.ConvergeWait > c.MaxWait:
 		ev.addf("converging took %s > %s", db.ConvergeWait, c.MaxWait)
 	}
 	tables := 0

@@ -31,6 +31,8 @@ const (
 )
 
 func TestHAProxyConfigs(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	bin := lookBinary(t, haproxyBin, "haproxy")
 	cases := []balancerCase{
 		{file: "good.cfg.tmpl"},
@@ -55,6 +57,8 @@ func TestHAProxyConfigs(t *testing.T) {
 }
 
 func TestNginxConfigs(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	bin := lookBinary(t, nginxBin, "nginx")
 	cases := []balancerCase{
 		{file: "good.conf.tmpl"},

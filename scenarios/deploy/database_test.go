@@ -38,11 +38,15 @@ func startMariaPair(t *testing.T, offsets [2]int) *mariaPair {
 	for i := range 2 {
 		dir := filepath.Join(base, sideName(i))
 		data := filepath.Join(dir, "data")
+		tmp := filepath.Join(dir, "tmp")
 		require.NoError(t, os.MkdirAll(data, 0o755))
-		out, err := exec.Command(install, "--no-defaults", "--user=root", "--datadir="+data,
+		require.NoError(t, os.MkdirAll(tmp, 0o755))
+		// One tmpdir per server: installs side by side sharing /tmp
+		// collide on their temporary tables.
+		out, err := exec.Command(install, "--no-defaults", "--user=root", "--datadir="+data, "--tmpdir="+tmp,
 			"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
 		require.NoError(t, err, "mariadb-install-db: %s", out)
-		_, exited := startProcessPID(t, bin, "--no-defaults", "--user=root", "--datadir="+data,
+		_, exited := startProcessPID(t, bin, "--no-defaults", "--user=root", "--datadir="+data, "--tmpdir="+tmp,
 			"--socket="+filepath.Join(dir, "sock"), "--pid-file="+filepath.Join(dir, "pid"),
 			"--bind-address=127.0.0.1", "--port="+strconv.Itoa(ports[i]), "--skip-name-resolve",
 			"--server-id="+strconv.Itoa(i+1), "--gtid-domain-id="+strconv.Itoa(i+1), "--log-bin=bin",
@@ -117,6 +121,8 @@ func waitSQL(t *testing.T, db *sql.DB, exited <-chan struct{}) {
 }
 
 func TestReadDatabaseHealthyPair(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	p := startMariaPair(t, [2]int{1, 2})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -140,6 +146,8 @@ func TestReadDatabaseHealthyPair(t *testing.T) {
 
 // Negative control: one replica stopped and equal offsets.
 func TestReadDatabaseBrokenPair(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	p := startMariaPair(t, [2]int{1, 1})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -180,6 +188,8 @@ func assertNoHeartbeatTable(t *testing.T, p *mariaPair) {
 // The whole non-destructive check on the good HAProxy configuration over a
 // healthy pair: every invariant, HTTP and database, passes.
 func TestCheckHAProxyWithDatabase(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	bin := lookBinary(t, haproxyBin, "haproxy")
 	p := startMariaPair(t, [2]int{1, 2})
 	rig := newRig(t)

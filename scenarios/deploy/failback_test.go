@@ -66,6 +66,8 @@ func failbackSourceIPs() string {
 }
 
 func TestFailback(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("about 20 s per configuration (a minute on two CPUs): skipped with -short")
 	}

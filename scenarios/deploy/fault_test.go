@@ -95,6 +95,8 @@ func TestFaultRecoverRunsOnCancel(t *testing.T) {
 // A balancer frozen by the fault makes requests fail; the stop condition
 // aborts the fault long before its hold ends and recovers at once.
 func TestFaultStopConditionAborts(t *testing.T) {
+	// Its own processes on its own ports: beside the other long tests.
+	t.Parallel()
 	bin := lookBinary(t, haproxyBin, "haproxy")
 	rig := newRig(t)
 	cfg := rig.render(t, filepath.Join("..", "..", "examples", "haproxy", "good.cfg.tmpl"))

@@ -1,11 +1,15 @@
-package catalogue_test
+package agents_test
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/internal/testbin"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/agents"
@@ -13,7 +17,22 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/check"
 )
 
-// TestAgentsJudgeTheMergedHistory: provider-crash with its users split
+// TestMain builds regify-verify: the Local engine runs agents as its
+// child processes.
+func TestMain(m *testing.M) {
+	harness.PrepareEnv()
+	cleanup, err := testbin.Setenv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build regify-verify for agent processes:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// TestAgentsJudgeTheMergedHistory (here, not beside the catalogue: make
+// test runs the catalogue alone): provider-crash with its users split
 // over four local agent processes passes as it does in one process, each
 // agent reported with its own users and source addresses and a clock
 // bound; round robin behind the agents fails stickiness as it does

@@ -28,14 +28,16 @@ run: setup build
 	$(BIN) run --out $(OUT)
 
 ## test: every test of the project, including the lab's real containers.
-## The catalogue runs first and alone: its verdicts time users to the
-## second, and beside other packages its first database scenarios stalled
-## past 1 s (measured). Then every other package, two at a time, the long
+## First, alone: the sweep's tests (a lab starting elsewhere sweeps the dead
+## runs they stage) and the catalogue (its verdicts time users to the
+## second; beside other packages its first database scenarios stalled past
+## 1 s, measured). Then every other package, three at a time, the long
 ## deployment rigs side by side (-parallel 8).
+ALONE := ./harness/cleanup ./scenarios/catalogue
 test: setup build lint
 	$(images_or_process)
-	$(GO) test -count=1 -timeout 30m ./scenarios/catalogue
-	$(GO) test -p 2 -parallel 8 -count=1 -timeout 45m $$($(GO) list ./... | grep -v '/scenarios/catalogue$$')
+	$(GO) test -p 1 -count=1 -timeout 30m $(ALONE)
+	$(GO) test -p 3 -parallel 8 -count=1 -timeout 45m $$($(GO) list ./... | grep -v -e '/harness/cleanup$$' -e '/scenarios/catalogue$$')
 
 ## lint: gofmt and go vet
 lint:

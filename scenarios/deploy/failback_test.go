@@ -204,7 +204,10 @@ bounds:
 // (providerSwitch).
 func newFailbackRig(t *testing.T) (*tmplData, *providerSwitch) {
 	t.Helper()
-	d := newRig(t)
+	// Addresses of the fail-back rigs alone: p1 is closed and listens
+	// again on the same ports, and another rig's port 0 on a shared
+	// address took one of them meanwhile (seen with tests side by side).
+	d := newRigOn(t, [2][2]string{{"127.0.16.1", "127.0.16.2"}, {"127.0.16.3", "127.0.16.4"}})
 	addrs := [][]string{{d.P1A, d.P1B}, {d.P2A, d.P2B}}
 	for _, p := range d.providers {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

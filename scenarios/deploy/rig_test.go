@@ -49,9 +49,21 @@ type tmplData struct {
 	startedProcessesOutput []*bytes.Buffer
 }
 
+// rigProviderIPs are the internal addresses of newRig's providers (two
+// each, one per name).
+var rigProviderIPs = [2][2]string{{"127.0.6.1", "127.0.6.2"}, {"127.0.6.3", "127.0.6.4"}}
+
 // newRig starts two fake providers sharing one store (master-master
 // replication is not what these tests judge) and writes the certificates.
 func newRig(t *testing.T) *tmplData {
+	t.Helper()
+	return newRigOn(t, rigProviderIPs)
+}
+
+// newRigOn is newRig with the providers on ips: a rig whose providers go
+// down and come back on the same ports needs addresses no other rig binds
+// while the tests run side by side.
+func newRigOn(t *testing.T, ips [2][2]string) *tmplData {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := pki.NewCA("target-test")
@@ -75,7 +87,7 @@ func newRig(t *testing.T) *tmplData {
 
 	store := fakeprovider.NewMemoryStore()
 	ctx := context.Background()
-	for i, ips := range [][2]string{{"127.0.6.1", "127.0.6.2"}, {"127.0.6.3", "127.0.6.4"}} {
+	for i, ips := range ips {
 		p, err := fakeprovider.New(fakeprovider.Config{ID: fmt.Sprintf("p%d", i+1), Tenants: []string{rigNameA, rigNameB}, Store: store, ShowSeen: true})
 		require.NoError(t, err)
 		require.NoError(t, p.Start(ctx, fakeprovider.Binds(ips[0]+":0", ips[1]+":0")...))

@@ -33,7 +33,10 @@ run: setup build
 ## second; beside other packages its first database scenarios stalled past
 ## 1 s, measured). Then every other package, three at a time, the long
 ## deployment rigs side by side (-parallel 8).
+## Tests whose labs start regify-verify as a child (providers, agents) run
+## the binary just built rather than building their own.
 ALONE := ./harness/cleanup ./scenarios/catalogue
+test: export REGIFY_VERIFY_BIN = $(CURDIR)/$(BIN)
 test: setup build lint
 	$(images_or_process)
 	$(GO) test -p 1 -count=1 -timeout 30m $(ALONE)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
+	"github.com/regify-verify/regify-verify/harness/cleanup"
+	"github.com/regify-verify/regify-verify/harness/images"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/agents"
@@ -27,7 +29,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|remote]] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote] [--swarm-init]] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -43,8 +45,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
 	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
-	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
-	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote: where agents connect")
+	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network; one scenario a run) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
+	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote or swarm: where agents connect")
+	swarmInit := fs.Bool("swarm-init", false, "with --engine swarm on an engine outside any swarm: make it a single-node swarm for the run and leave the swarm at the end")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
@@ -121,10 +124,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
 	}
-	if *engine == "remote" && *nAgents > 0 && len(specs) != 1 {
-		return usageError{fmt.Errorf("--engine remote: agents serve one scenario and end; name one with --scenario (%d chosen)", len(specs))}
+	if (*engine == "remote" || *engine == "swarm") && *nAgents > 0 && len(specs) != 1 {
+		return usageError{fmt.Errorf("--engine %s: agents serve one scenario and end; name one with --scenario (%d chosen)", *engine, len(specs))}
 	}
-	loadDriver, closeDriver, err := agentDriver(*nAgents, *engine, *agentsListen, e)
+	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit}, e)
 	if err != nil {
 		return usageError{err}
 	}
@@ -304,28 +307,68 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// agentOptions are the flags of --agents.
+type agentOptions struct {
+	n              int
+	engine, listen string
+	swarmInit      bool
+}
+
 // agentDriver is the load driver of --agents and --engine: nil without
-// agents. done releases what it holds (the remote engine's listener).
-func agentDriver(n int, engine, listen string, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+// agents. done releases what it holds (the remote engine's listener, the
+// swarm service).
+func agentDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
 	done = func() {}
 	switch {
-	case n < 0:
-		return nil, done, fmt.Errorf("--agents %d: want 0 (no agents) or more", n)
-	case n == 0:
+	case o.n < 0:
+		return nil, done, fmt.Errorf("--agents %d: want 0 (no agents) or more", o.n)
+	case o.n == 0:
 		return nil, done, nil
 	}
-	switch engine {
+	switch o.engine {
 	case "local":
-		return agents.Driver{Agents: n, Engine: agents.Local{}, Log: e.log}, done, nil
+		return agents.Driver{Agents: o.n, Engine: agents.Local{}, Log: e.log}, done, nil
 	case "remote":
-		r, err := agents.NewRemote(listen, 5*time.Minute)
+		r, err := agents.NewRemote(o.listen, 5*time.Minute)
 		if err != nil {
 			return nil, done, err
 		}
-		fmt.Fprintf(e.stderr, "waiting for %d agents at %s: start each with\n  regify-verify agent --coordinator %s --index I   (I = 1 … %d)\n", n, r.URL(), r.URL(), n)
-		return agents.Driver{Agents: n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
-	case "swarm", "kubernetes":
-		return nil, done, fmt.Errorf("--engine %s: not available yet; agents run as local processes (--engine local) or connect to this run (--engine remote; 'regify-verify agents manifest' prints the Kubernetes Job that does)", engine)
+		fmt.Fprintf(e.stderr, "waiting for %d agents at %s: start each with\n  regify-verify agent --coordinator %s --index I   (I = 1 … %d)\n", o.n, r.URL(), r.URL(), o.n)
+		return agents.Driver{Agents: o.n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
+	case "swarm":
+		return swarmDriver(ctx, o, e)
+	case "kubernetes":
+		return nil, done, errors.New("--engine kubernetes: not available yet; 'regify-verify agents manifest' prints the Kubernetes Job whose pods connect to a run with --engine remote")
 	}
-	return nil, done, fmt.Errorf("--engine %q: want local or remote", engine)
+	return nil, done, fmt.Errorf("--engine %q: want local, swarm or remote", o.engine)
+}
+
+// swarmDriver starts the agents as a swarm service of the regify-verify
+// image (built when missing), connecting back to a Remote.
+func swarmDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+	done = func() {}
+	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Log: e.log})
+	if err != nil {
+		return nil, done, fmt.Errorf("--engine swarm needs the regify-verify image: %w", err)
+	}
+	run, err := cleanup.NewRun()
+	if err != nil {
+		return nil, done, err
+	}
+	r, err := agents.NewRemote(o.listen, 2*time.Minute)
+	if err != nil {
+		return nil, done, err
+	}
+	s, err := agents.StartSwarm(ctx, r, agents.SwarmOptions{Agents: o.n, Coordinator: r.URL(), Image: image, Init: o.swarmInit, Run: run, Log: e.log})
+	if err != nil {
+		_ = r.Close()
+		return nil, done, err
+	}
+	return agents.Driver{Agents: o.n, Engine: s, Log: e.log}, func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.Close(cctx); err != nil {
+			e.log.Warn("end the agents' swarm service", "err", err)
+		}
+	}, nil
 }

@@ -31,6 +31,8 @@ type SweepOptions struct {
 // SweepReport says what Sweep removed.
 type SweepReport struct {
 	Containers, Networks, Volumes, TempDirs []string
+	// Services are swarm services (the agents of --engine swarm).
+	Services []string
 	// Kept counts objects of live runs that were left alone.
 	Kept int
 }
@@ -48,6 +50,10 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 		f := make(client.Filters).Add("label", LabelRun)
 		if o.scope != "" {
 			f = f.Add("label", o.scope)
+		}
+		// Services first: their containers go with them.
+		if err := sweepServices(ctx, o.Docker, f, doomed, &rep); err != nil {
+			errs = append(errs, err)
 		}
 		cl, err := o.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 		if err != nil {
@@ -116,10 +122,39 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 		rep.TempDirs = append(rep.TempDirs, d)
 	}
 	if o.Log != nil {
-		o.Log.Info("sweep", "containers", len(rep.Containers), "networks", len(rep.Networks),
+		o.Log.Info("sweep", "services", len(rep.Services), "containers", len(rep.Containers), "networks", len(rep.Networks),
 			"volumes", len(rep.Volumes), "tempdirs", len(rep.TempDirs), "kept", rep.Kept)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// sweepServices removes the swarm services of doomed runs. An engine that
+// manages no swarm has none: its refusal to list them is not an error.
+func sweepServices(ctx context.Context, cli *client.Client, f client.Filters, doomed func(string) bool, rep *SweepReport) error {
+	info, err := cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return fmt.Errorf("read the engine's swarm state: %w", err)
+	}
+	if !info.Info.Swarm.ControlAvailable {
+		return nil
+	}
+	sl, err := cli.ServiceList(ctx, client.ServiceListOptions{Filters: f})
+	if err != nil {
+		return fmt.Errorf("list swarm services of regify-verify runs: %w", err)
+	}
+	var errs []error
+	for _, sv := range sl.Items {
+		if !doomed(sv.Spec.Labels[LabelOwner]) {
+			rep.Kept++
+			continue
+		}
+		if _, err := cli.ServiceRemove(ctx, sv.ID, client.ServiceRemoveOptions{}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove swarm service %s: %w", sv.Spec.Name, err))
+			continue
+		}
+		rep.Services = append(rep.Services, sv.Spec.Name)
+	}
+	return errors.Join(errs...)
 }
 
 // doomed says whether Sweep removes an object of ours whose owner label is

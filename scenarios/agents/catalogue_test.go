@@ -43,10 +43,20 @@ func TestAgentsJudgeTheMergedHistory(t *testing.T) {
 	}
 	cfg := scenarios.Config{Seed: 11, RunID: "agents", Load: agents.Driver{Agents: 4, Engine: agents.Local{}}}
 	res := scenarios.RunAll(t, cfg, 2, catalogue.ProviderCrash, catalogue.NegRoundRobin)
+	assertAgentsJudged(t, res, 4, "local")
+}
+
+// assertAgentsJudged checks runs whose load went through n agents of an
+// engine: each agent reported, alive, with its share and its own source
+// addresses, every user request from one of them; the first result must
+// pass and a round robin's (the second, when given) fail stickiness.
+func assertAgentsJudged(t *testing.T, res []scenarios.Result, n int, engine string) {
+	t.Helper()
 	for _, r := range res {
-		require.Len(t, r.Report.Agents, 4, r.Report.Name)
+		require.Len(t, r.Report.Agents, n, r.Report.Name)
 		seen := map[string]string{}
 		for _, a := range r.Report.Agents {
+			assert.Equal(t, engine, a.Engine)
 			assert.Empty(t, a.Died)
 			assert.Positive(t, a.Requests)
 			assert.Less(t, a.ClockBound.Milliseconds(), int64(50), "agents on this machine share its clock")
@@ -61,6 +71,13 @@ func TestAgentsJudgeTheMergedHistory(t *testing.T) {
 			}
 			assert.NotEmpty(t, seen[q.SourceIP], "request #%d from %s, no agent's address", q.Seq, q.SourceIP)
 		}
+	}
+	for _, inv := range res[0].Report.Invariants {
+		assert.NotEqual(t, reports.Fail, inv.Verdict, "%s: %s: %s", res[0].Report.Name, inv.Name, inv.Summary)
+	}
+	assert.Empty(t, res[0].Report.NotJudged, res[0].Report.Name)
+	if len(res) < 2 {
+		return
 	}
 	for _, inv := range res[1].Report.Invariants {
 		if inv.Name == check.NameStickiness {

@@ -55,8 +55,9 @@ func TestRunFlagsRefused(t *testing.T) {
 		{[]string{"--parallel", "0"}, "--parallel 0: choose 1 to 255"},
 		{[]string{"--parallel", "2", "--parallel-db", "3"}, "--parallel-db 3: choose 1 to --parallel (2)"},
 		{[]string{"--agents", "-1"}, "--agents -1: want 0 (no agents) or more"},
-		{[]string{"--agents", "2", "--engine", "swarm"}, "--engine swarm: not available yet; agents run as local processes (--engine local) or connect to this run (--engine remote"},
-		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local or remote`},
+		{[]string{"--agents", "2", "--engine", "kubernetes"}, "--engine kubernetes: not available yet; 'regify-verify agents manifest' prints the Kubernetes Job"},
+		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local, swarm or remote`},
+		{[]string{"--agents", "2", "--engine", "swarm", "--scenario", "provider-crash,neg-round-robin"}, "--engine swarm: agents serve one scenario and end"},
 		{[]string{"--agents", "2", "--engine", "remote", "--scenario", "provider-crash"}, "--engine remote: agents serve one scenario and end"},
 	}
 	for _, tc := range cases {

@@ -51,6 +51,14 @@ func TestSwarmAgents(t *testing.T) {
 	init := info.Info.Swarm.LocalNodeState == swarm.LocalNodeStateInactive
 	_, err = cli.NetworkInspect(ctx, "docker_gwbridge", client.NetworkInspectOptions{})
 	hadBridge := err == nil
+	if init {
+		// Outside a swarm, nothing is initialised unasked.
+		_, err := agents.StartSwarm(ctx, nil, agents.SwarmOptions{Agents: 1, Image: image, Docker: cli})
+		require.ErrorContains(t, err, "docker swarm init --advertise-addr 127.0.0.1', or pass --swarm-init")
+		info, err := cli.Info(ctx, client.InfoOptions{})
+		require.NoError(t, err)
+		require.Equal(t, swarm.LocalNodeStateInactive, info.Info.Swarm.LocalNodeState)
+	}
 
 	swarmRun := func(t *testing.T, n int, spec scenarios.Spec) scenarios.Result {
 		run, err := cleanup.NewRun()

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -208,4 +209,27 @@ func (pp *PairPool) stopAhead() {
 		cancel()
 	}
 	pp.ahead.done.Wait()
+}
+
+// Settle waits until nothing is left to start ahead and nothing is being
+// started: called right after Expect, it brings up the first pair ahead
+// (a negative control's) before the first scenario rather than beside it.
+func (pp *PairPool) Settle(ctx context.Context) error {
+	for {
+		pp.mu.Lock()
+		_, more := pp.ahead.next(pp.idle)
+		for _, n := range pp.ahead.starting {
+			more = more || n > 0
+		}
+		wait := pp.changed
+		pp.mu.Unlock()
+		if !more {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the mariadb pairs started ahead: %w", ctx.Err())
+		case <-wait:
+		}
+	}
 }

@@ -82,8 +82,9 @@ func TestPairPool(t *testing.T) {
 	mixed := o
 	mixed.MixedBinlog = true
 	ahead.Expect(ctx, []PairOptions{o, mixed}, 1, "127.0.5.1", nil)
-	require.Eventually(t, func() bool { s, _, _ := ahead.Stats(); return s == 2 }, 2*time.Minute, 50*time.Millisecond,
-		"both pairs come up before any scenario asks")
+	require.NoError(t, ahead.Settle(ctx))
+	started, _, _ = ahead.Stats()
+	require.Equal(t, 2, started, "both pairs come up before any scenario asks")
 	neg, err := ahead.Get(ctx, mixed, nil)
 	require.NoError(t, err)
 	usual, err := ahead.Get(ctx, o, nil)

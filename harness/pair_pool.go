@@ -40,8 +40,6 @@ type PairPool struct {
 	// ahead is what Expect asked for: pairs started before they are
 	// needed (pair_pool_ahead.go).
 	ahead ahead
-	// bg counts the resets and closes Put left running.
-	bg sync.WaitGroup
 
 	// Counters, for the report and tests.
 	started, reused, discarded int
@@ -156,57 +154,27 @@ func (pp *PairPool) signalLocked() {
 }
 
 // Put returns a pair after its lab is done with it: reset to the known
-// state and kept, or closed when that cannot be done, in the background
-// (Close waits for it). It reports no error: a pair that cannot be reset
-// is discarded and logged, and the next scenario gets a fresh one.
+// state and kept, or closed when that cannot be done.
 func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 	p.started = nil // the lab that followed its restarts is gone
-	key := poolKey(p.opts)
-	ctx = context.WithoutCancel(ctx)
-	// The lab's lane is free at once: the reset (or the close) goes on in
-	// the background, and a Get for the same pair waits for it.
-	pp.bg.Add(1)
+	defer pp.returned(poolKey(p.opts))
 	if !p.opts.Reusable() {
-		pp.returned(key)
-		go func() {
-			defer pp.bg.Done()
-			if err := p.Close(ctx); err != nil {
-				pp.log.Warn("close a negative control's mariadb pair", "err", err)
-			}
-		}()
+		return p.Close(ctx)
+	}
+	start := time.Now()
+	if err := p.reset(ctx); err != nil {
+		pp.discard(ctx, p, err)
 		return nil
 	}
 	pp.mu.Lock()
-	pp.ahead.starting[key]++ // on its way back: supply, and Get waits for it
-	pp.mu.Unlock()
-	pp.returned(key)
-	go func() {
-		defer pp.bg.Done()
-		defer pp.settled(key)
-		start := time.Now()
-		if err := p.reset(ctx); err != nil {
-			pp.discard(ctx, p, err)
-			return
-		}
-		pp.mu.Lock()
-		if pp.closed {
-			pp.mu.Unlock()
-			_ = p.Close(ctx)
-			return
-		}
-		pp.idle[key] = append(pp.idle[key], p)
-		pp.mu.Unlock()
-		pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
-	}()
-	return nil
-}
-
-// settled ends a background reset of a pair of key.
-func (pp *PairPool) settled(key PairOptions) {
-	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	pp.ahead.starting[key]--
+	if pp.closed {
+		return p.Close(ctx)
+	}
+	pp.idle[poolKey(p.opts)] = append(pp.idle[poolKey(p.opts)], p)
 	pp.signalLocked()
+	pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // discard closes a pair that is not in its known state, saying why.
@@ -258,7 +226,6 @@ func (pp *PairPool) Stats() (started, reused, discarded int) {
 // Close ends every idle pair; pairs handed out are closed when put back.
 func (pp *PairPool) Close(ctx context.Context) error {
 	pp.stopAhead()
-	pp.bg.Wait()
 	pp.mu.Lock()
 	pp.closed = true
 	var all []*Pair

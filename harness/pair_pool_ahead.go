@@ -22,8 +22,7 @@ type ahead struct {
 	order []PairOptions
 	// out counts reusable pairs handed out and not yet put back.
 	out map[PairOptions]int
-	// starting counts pairs on their way to idle, by key: being started
-	// ahead, or being reset after a scenario (PairPool.Put).
+	// starting counts pairs being started ahead, by key.
 	starting map[PairOptions]int
 	// failed keys are not started ahead again: the scenario then starts
 	// its own pair and says what failed.

@@ -36,11 +36,13 @@ run: setup build
 ## Tests whose labs start regify-verify as a child (providers, agents) run
 ## the binary just built rather than building their own.
 ALONE := ./harness/cleanup ./scenarios/catalogue
+## The longest of the rest first, so that none of them starts last.
+LONG  := ./scenarios/agents ./scenarios/deploy ./scenarios ./harness/mariadb ./harness
 test: export REGIFY_VERIFY_BIN = $(CURDIR)/$(BIN)
 test: setup build lint
 	$(images_or_process)
 	$(GO) test -p 1 -count=1 -timeout 30m $(ALONE)
-	$(GO) test -p 3 -parallel 8 -count=1 -timeout 45m $$($(GO) list ./... | grep -v -e '/harness/cleanup$$' -e '/scenarios/catalogue$$')
+	$(GO) test -p 3 -parallel 8 -count=1 -timeout 45m $(LONG) $$($(GO) list ./... | grep -v -e '/harness/cleanup$$' -e '/scenarios/catalogue$$' -e '/scenarios/agents$$' -e '/scenarios/deploy$$' -e '/scenarios$$' -e '/harness/mariadb$$' -e '/harness$$')
 
 ## lint: gofmt and go vet
 lint:

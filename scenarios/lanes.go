@@ -47,16 +47,7 @@ type lanePlan struct {
 	// calls it may start, the scheduler starts the longest first (the
 	// nemesis' 30 s should not be the last thing running).
 	cost func(i int) time.Duration
-	// stagger delays lane k's first call by k times it, so that the labs
-	// do not all come up (certificates, probes, the first load) in the
-	// same second as the first database scenarios.
-	stagger time.Duration
 }
-
-// laneStagger is the default lanePlan.stagger. Measured: with four lanes
-// started at once, the first database scenarios had single requests wait
-// 1.1-1.3 s in their first three seconds (one CI run of seven).
-const laneStagger = 1500 * time.Millisecond
 
 // onLanes calls do(i, lane) for i in [0, n) on up to plan.parallel
 // goroutines, lane being the goroutine's number (0 to parallel-1), so no
@@ -77,9 +68,6 @@ func onLanes(ctx context.Context, n int, plan lanePlan, do func(i, lane int)) in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if lane > 0 && plan.stagger > 0 && !SleepUntil(ctx, time.Now().Add(time.Duration(lane)*plan.stagger)) {
-				return
-			}
 			for {
 				i, heavy, ok := s.next(ctx)
 				if !ok {
@@ -155,9 +143,11 @@ func (s *laneScheduler) done(heavy bool) {
 // so that each database scenario after the first finds a pair up, and
 // warms it: before the first scenario starts, it brings up one pair for
 // each database lane, one after the other, so that no two come up beside
-// each other and beside scenarios being timed; a replacement for a pair a
-// scenario broke the pool starts in the background before the next
-// scenario asks (Expect). done
+// each other and beside scenarios being timed. Later pairs (a negative
+// control's own, the replacement of one a scenario broke) start on their
+// scenario's lane, in 1.5 s from the initialised image: started ahead in
+// the background (PairPool.Expect) they came up beside timed scenarios
+// and cost verdicts (BENCHMARKS.md). done
 // closes the pairs left in it. A deployment (custom opener) or a pool already given is left
 // alone.
 func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int) (_ Config, done func()) {
@@ -191,19 +181,6 @@ func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int)
 				log.Warn("warm the pair pool", "err", err)
 			}
 		}
-		// A usual pair a scenario broke is replaced in the background.
-		// A negative control's own pair is not started ahead: started
-		// whenever the one before was taken, it came up in the same
-		// seconds as split-brain's heal run after run (responsiveness
-		// failed in 4 catalogues); from the initialised image it takes
-		// 1.5 s on its own lane.
-		usual := slices.DeleteFunc(slices.Clone(demand), func(o harness.PairOptions) bool { return !o.Reusable() })
-		pool.Expect(ctx, usual, lanes, hosts[0], log)
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		if err := pool.Settle(sctx); err != nil {
-			log.Warn("warm the pair pool", "err", err)
-		}
-		cancel()
 	}
 	return cfg, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

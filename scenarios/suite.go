@@ -103,7 +103,7 @@ func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool) lanePl
 		cost[i] = sc.Duration
 	}
 	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel,
-		cost: func(i int) time.Duration { return cost[i] }, stagger: laneStagger}
+		cost: func(i int) time.Duration { return cost[i] }}
 }
 
 // runOne runs one scenario and says whether ctx stopped it.

@@ -30,6 +30,13 @@ type ConvergeOptions struct {
 	// server starts its replica within that). Nothing the wait could see
 	// would change. For a lab's pair after its faults were recovered.
 	GiveUpWhenStopped bool
+	// GiveUpWhenSettled ends the wait once both masters have applied all
+	// of each other's writes, nothing new was written and the checksums,
+	// different, stayed so for SettledFor (it needs Applied and Tables):
+	// a divergence replication cannot repair (a row changed on one side
+	// only, a conflict resolved differently on each). For a lab's pair
+	// after its load ended and its faults were recovered.
+	GiveUpWhenSettled bool
 	// FailFast ends the wait at the first side that cannot be read: an
 	// operator's pair does not heal by itself during the wait. Without it
 	// a failed read only means "not yet" (a lab's side may be restarting).
@@ -42,7 +49,7 @@ type Convergence struct {
 	Waited    time.Duration
 	// Why is the last reason the sides were not converged.
 	Why string
-	// GaveUp, with GiveUpWhenStopped, is why the wait ended before its
+	// GaveUp, with GiveUpWhenStopped or GiveUpWhenSettled, is why the wait ended before its
 	// bound.
 	GaveUp string
 	// Sums are both sides' checksums of the last round, when that round
@@ -72,8 +79,9 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 	defer cancel()
 	var c Convergence
 	var stopped stoppedSince
+	var settled settledSince
 	for {
-		ok, err := o.convergedOnce(wctx, opts, &c)
+		ok, round, err := o.convergedOnce(wctx, opts, &c)
 		c.Waited = time.Since(start)
 		if wctx.Err() != nil {
 			// A read the wait's own bound cut short says nothing of the side.
@@ -89,12 +97,17 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 				return c, fmt.Errorf("wait for the pair to converge: %w", err)
 			}
 		}
+		why := ""
 		if opts.GiveUpWhenStopped {
-			if why := stopped.check(o.Both(wctx), opts.OneWay, time.Now()); why != "" {
-				c.GaveUp = why
-				c.Why = why + "; " + c.Why
-				return c, fmt.Errorf("%w: %s", ErrNotConverged, c.Why)
-			}
+			why = stopped.check(o.Both(wctx), opts.OneWay, time.Now())
+		}
+		if why == "" && opts.GiveUpWhenSettled && opts.Applied && err == nil {
+			why = settled.check(round.applied, round.pos, c.Sums, time.Now())
+		}
+		if why != "" {
+			c.GaveUp = why
+			c.Why = why + "; " + c.Why
+			return c, fmt.Errorf("%w: %s", ErrNotConverged, c.Why)
 		}
 		if !sleepCtx(wctx, opts.Poll) {
 			if ctx.Err() != nil {
@@ -105,17 +118,28 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 	}
 }
 
+// convergeRound is what one round of a wait saw besides its verdict.
+type convergeRound struct {
+	// applied: with ConvergeOptions.Applied, each side has applied the
+	// other's writes.
+	applied bool
+	// pos are both sides' binary log positions.
+	pos string
+}
+
 // convergedOnce checks once; a reason for "not yet" goes to c.Why, a
 // failed read is the error.
-func (o *Observer) convergedOnce(ctx context.Context, opts ConvergeOptions, c *Convergence) (bool, error) {
+func (o *Observer) convergedOnce(ctx context.Context, opts ConvergeOptions, c *Convergence) (bool, convergeRound, error) {
 	c.Sums = nil
+	var round convergeRound
 	var set [2]Settings
 	for _, s := range Sides {
 		var err error
 		if set[s], err = o.Settings(ctx, s); err != nil {
-			return false, err
+			return false, round, err
 		}
 	}
+	round.pos = set[A].GTIDBinlogPos + "/" + set[B].GTIDBinlogPos
 	if opts.Applied {
 		for _, s := range Sides {
 			if opts.OneWay && s == B {
@@ -125,12 +149,13 @@ func (o *Observer) convergedOnce(ctx context.Context, opts ConvergeOptions, c *C
 			want := gtidSeq(me.GTIDBinlogPos, me.GTIDDomainID)
 			if got := gtidSeq(other.GTIDCurrentPos, me.GTIDDomainID); got < want {
 				c.Why = fmt.Sprintf("side %s applied domain %d up to %d of %d", s.Other(), me.GTIDDomainID, got, want)
-				return false, nil
+				return false, round, nil
 			}
 		}
 	}
+	round.applied = opts.Applied
 	if len(opts.Tables) == 0 {
-		return true, nil
+		return true, round, nil
 	}
 	var sums [2]Checksums
 	var errs []error
@@ -145,15 +170,15 @@ func (o *Observer) convergedOnce(ctx context.Context, opts ConvergeOptions, c *C
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return false, err
+		return false, round, err
 	}
 	c.SumErr = [2]error{}
 	c.Sums = &sums
 	if !sums[A].Equal(sums[B]) {
 		c.Why = fmt.Sprintf("checksums differ: a=%v b=%v", sums[A], sums[B])
-		return false, nil
+		return false, round, nil
 	}
-	return true, nil
+	return true, round, nil
 }
 
 // gtidSeq returns the sequence number of domain in a GTID list such as

@@ -25,13 +25,17 @@ type Settings struct {
 	MariaDB bool
 }
 
+// The server's own (global) values: a session's copy is taken when it
+// connects and misses a SET GLOBAL made since, on a connection the harness
+// keeps open across a change (a pooled pair shaped for a negative control:
+// read per session, its MIXED binlogs passed as ROW).
 const (
-	settingsQuery = "SELECT @@server_id, @@gtid_domain_id, @@binlog_format, @@log_slave_updates, @@read_only," +
-		" @@auto_increment_increment, @@auto_increment_offset, @@gtid_binlog_pos, @@gtid_slave_pos, @@gtid_current_pos"
+	settingsQuery = "SELECT @@global.server_id, @@global.gtid_domain_id, @@global.binlog_format, @@global.log_slave_updates, @@global.read_only," +
+		" @@global.auto_increment_increment, @@global.auto_increment_offset, @@global.gtid_binlog_pos, @@global.gtid_slave_pos, @@global.gtid_current_pos"
 	// settingsPortable is the query for servers without MariaDB's GTID
 	// variables (MySQL).
-	settingsPortable = "SELECT @@server_id, @@binlog_format, @@log_slave_updates, @@read_only," +
-		" @@auto_increment_increment, @@auto_increment_offset"
+	settingsPortable = "SELECT @@global.server_id, @@global.binlog_format, @@global.log_slave_updates, @@global.read_only," +
+		" @@global.auto_increment_increment, @@global.auto_increment_offset"
 	errUnknownVariable = 1193
 )
 

@@ -55,6 +55,9 @@ type Pair struct {
 	// settings then (for a PairPool's check before reuse).
 	opts     PairOptions
 	baseline [2]dbobserve.Settings
+	// shaped is set while a pooled usual pair has a negative control's
+	// settings (pair_shape.go).
+	shaped bool
 }
 
 func side(s string) (mariadb.Side, error) { return mariadb.ParseSide(s) }
@@ -104,7 +107,14 @@ func (p *Pair) Kill(ctx context.Context, s string) error {
 	return p.onSide(s, func(sd mariadb.Side) error { return p.p.Kill(ctx, sd) })
 }
 func (p *Pair) Start(ctx context.Context, s string) error {
-	if err := p.onSide(s, func(sd mariadb.Side) error { return p.p.Start(ctx, sd) }); err != nil {
+	// A pair shaped from the usual one comes back with the usual
+	// settings of its configuration file: shape the side again.
+	if err := p.onSide(s, func(sd mariadb.Side) error {
+		if err := p.p.Start(ctx, sd); err != nil {
+			return err
+		}
+		return p.reshape(ctx, sd)
+	}); err != nil {
 		return err
 	}
 	if p.started == nil {

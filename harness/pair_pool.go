@@ -14,16 +14,16 @@ import (
 )
 
 // PairPool keeps MariaDB pairs between labs, so that scenarios after the
-// first find one up instead of starting one (7 s with containers, most of
-// a database scenario's set-up). A pair goes back to the pool only in a
-// known state — replication running both ways without delay or error,
-// the settings it started with, every table of the application and of the
+// first find one up instead of starting one (1.5-5 s with containers, most
+// of a database scenario's set-up). A pair goes back to the pool only in a
+// known state — replication running both ways without delay or error, the
+// settings it started with, every table of the application and of the
 // harness empty and both masters equal — and is checked again before it
-// is handed out; a pair a scenario broke beyond that is closed, and the
-// next scenario gets a fresh one. Only pairs with the lab's usual
-// configuration are kept: a negative control's deliberately wrong pair
-// (equal offsets, MIXED binlogs, no replica triggers, one way) is never
-// reused. Safe for concurrent use by scenarios side by side.
+// is handed out; a pair a scenario broke beyond repair (a replica stopped
+// on an error, a master gone) is closed, and the next scenario gets a
+// fresh one. A negative control's deliberately wrong pair is an idle usual
+// pair shaped into it (pair_shape.go) and shaped back when it returns.
+// Safe for concurrent use by scenarios side by side.
 type PairPool struct {
 	log *slog.Logger
 	// starting lets one pair start at a time: two coming up together on 2
@@ -34,15 +34,9 @@ type PairPool struct {
 	mu     sync.Mutex
 	idle   map[PairOptions][]*Pair
 	closed bool
-	// changed is closed and replaced whenever a pair becomes idle, a
-	// start ends or the demand changes (see ahead).
-	changed chan struct{}
-	// ahead is what Expect asked for: pairs started before they are
-	// needed (pair_pool_ahead.go).
-	ahead ahead
 
 	// Counters, for the report and tests.
-	started, reused, discarded int
+	started, reused, shaped, discarded int
 }
 
 // NewPairPool makes an empty pool; Close ends every pair it holds.
@@ -50,7 +44,7 @@ func NewPairPool(log *slog.Logger) *PairPool {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}, changed: make(chan struct{}), ahead: newAhead()}
+	return &PairPool{log: log, idle: map[PairOptions][]*Pair{}}
 }
 
 // Reusable reports whether a pair of these options is kept by a PairPool
@@ -68,37 +62,38 @@ func poolKey(o PairOptions) PairOptions {
 }
 
 // Get hands out an idle pair of o in its known state, or starts a new
-// one. When Expect is starting a pair of o in the background, Get waits
-// for it rather than start a second beside it.
+// one. A negative control's options get an idle usual pair shaped into
+// them when there is one.
 func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
-	key := poolKey(o)
 	for {
-		p, wait := pp.take(key)
-		if p != nil {
-			if o.Reusable() {
-				if err := p.checkKnown(ctx); err != nil {
-					pp.discard(ctx, p, fmt.Errorf("before reuse: %w", err))
-					pp.unclaim(key)
-					continue
-				}
-			}
-			pp.mu.Lock()
-			pp.reused++
-			pp.mu.Unlock()
-			return p, nil
-		}
-		if wait == nil {
+		p := pp.take(poolKey(o.usual()))
+		if p == nil {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for a mariadb pair started ahead: %w", ctx.Err())
-		case <-wait:
+		if err := p.checkKnown(ctx); err != nil {
+			pp.discard(ctx, p, fmt.Errorf("before reuse: %w", err))
+			continue
 		}
+		if o != o.usual() {
+			if !p.shapeable() {
+				pp.put(p) // kept for a usual scenario; o gets its own
+				break
+			}
+			if err := p.shape(ctx, o); err != nil {
+				pp.discard(ctx, p, err)
+				continue
+			}
+		}
+		pp.mu.Lock()
+		pp.reused++
+		if p.shaped {
+			pp.shaped++
+		}
+		pp.mu.Unlock()
+		return p, nil
 	}
 	p, err := pp.start(ctx, o, log)
 	if err != nil {
-		pp.unclaim(key)
 		return nil, err
 	}
 	pp.mu.Lock()
@@ -107,12 +102,17 @@ func (pp *PairPool) Get(ctx context.Context, o PairOptions, log *slog.Logger) (*
 	return p, nil
 }
 
-// start brings a pair up, one at a time, and reads the settings a
-// reusable one must keep.
+// start brings a pair up, one at a time.
 func (pp *PairPool) start(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
 	pp.starting.Lock()
+	defer pp.starting.Unlock()
+	return pp.startPair(ctx, o, log)
+}
+
+// startPair brings a pair up and reads the settings a reusable one must
+// keep.
+func (pp *PairPool) startPair(ctx context.Context, o PairOptions, log *slog.Logger) (*Pair, error) {
 	p, err := StartPair(ctx, o, log)
-	pp.starting.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -126,39 +126,38 @@ func (pp *PairPool) start(ctx context.Context, o PairOptions, log *slog.Logger) 
 	return p, nil
 }
 
-// take hands out an idle pair of key and claims it for the caller. With
-// none idle it returns a channel to wait on when a pair of key is being
-// started ahead, else nil; the caller then starts one, claimed too.
-func (pp *PairPool) take(key PairOptions) (*Pair, <-chan struct{}) {
+// take hands out an idle pair of key, nil when there is none.
+func (pp *PairPool) take(key PairOptions) *Pair {
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	if list := pp.idle[key]; len(list) > 0 {
-		p := list[len(list)-1]
-		pp.idle[key] = list[:len(list)-1]
-		pp.ahead.claim(key)
-		pp.signalLocked()
-		return p, nil
+	list := pp.idle[key]
+	if len(list) == 0 {
+		return nil
 	}
-	if pp.ahead.starting[key] > 0 {
-		return nil, pp.changed
-	}
-	pp.ahead.claim(key)
-	pp.signalLocked()
-	return nil, nil
+	p := list[len(list)-1]
+	pp.idle[key] = list[:len(list)-1]
+	return p
 }
 
-// signalLocked wakes whoever waits for a change; pp.mu is held.
-func (pp *PairPool) signalLocked() {
-	close(pp.changed)
-	pp.changed = make(chan struct{})
+// put makes p idle again, or closes it when the pool is closed.
+func (pp *PairPool) put(p *Pair) error {
+	pp.mu.Lock()
+	if pp.closed {
+		pp.mu.Unlock()
+		return p.Close(context.Background())
+	}
+	key := poolKey(p.opts)
+	pp.idle[key] = append(pp.idle[key], p)
+	pp.mu.Unlock()
+	return nil
 }
 
 // Put returns a pair after its lab is done with it: reset to the known
-// state and kept, or closed when that cannot be done.
+// state (shaped back first, when it was shaped for a negative control)
+// and kept, or closed when that cannot be done.
 func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 	p.started = nil // the lab that followed its restarts is gone
-	defer pp.returned(poolKey(p.opts))
-	if !p.opts.Reusable() {
+	if !p.opts.Reusable() && !p.shaped {
 		return p.Close(ctx)
 	}
 	start := time.Now()
@@ -166,13 +165,9 @@ func (pp *PairPool) Put(ctx context.Context, p *Pair) error {
 		pp.discard(ctx, p, err)
 		return nil
 	}
-	pp.mu.Lock()
-	defer pp.mu.Unlock()
-	if pp.closed {
-		return p.Close(ctx)
+	if err := pp.put(p); err != nil {
+		return err
 	}
-	pp.idle[poolKey(p.opts)] = append(pp.idle[poolKey(p.opts)], p)
-	pp.signalLocked()
 	pp.log.Debug("mariadb pair back in the pool", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -188,44 +183,51 @@ func (pp *PairPool) discard(ctx context.Context, p *Pair, why error) {
 	}
 }
 
-// Warm starts n pairs of o one after another and keeps them, so that the
-// first scenarios find pairs up instead of starting them beside each
-// other. hosts are the addresses process pairs listen on, one per pair.
+// Warm starts a pair for each of hosts (the addresses process pairs
+// listen on) and keeps them, so that the first scenarios find pairs up.
+// They start side by side: nothing is being timed yet, and from the
+// initialised image two pairs together take little more than one.
 func (pp *PairPool) Warm(ctx context.Context, o PairOptions, hosts []string, log *slog.Logger) error {
 	if !o.Reusable() {
 		return nil
 	}
-	// All are held until the last is up: one put back would be handed
-	// out again as the next.
-	var held []*Pair
-	var errs []error
-	for _, h := range hosts {
-		o.Host = h
-		p, err := pp.Get(ctx, o, log)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("warm the pair pool: %w", err))
-			break
-		}
-		held = append(held, p)
+	pairs := make([]*Pair, len(hosts))
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := o
+			o.Host = h
+			if pairs[i], errs[i] = pp.startPair(ctx, o, log); errs[i] != nil {
+				errs[i] = fmt.Errorf("warm the pair pool: %w", errs[i])
+			}
+		}()
 	}
-	for _, p := range held {
-		if err := pp.Put(ctx, p); err != nil {
-			errs = append(errs, fmt.Errorf("warm the pair pool: %w", err))
+	wg.Wait()
+	for _, p := range pairs {
+		if p == nil {
+			continue
 		}
+		pp.mu.Lock()
+		pp.started++
+		pp.mu.Unlock()
+		errs = append(errs, pp.put(p))
 	}
 	return errors.Join(errs...)
 }
 
-// Stats says how many pairs were started, reused and discarded.
-func (pp *PairPool) Stats() (started, reused, discarded int) {
+// Stats says how many pairs were started, reused (shaped for a negative
+// control among them) and discarded.
+func (pp *PairPool) Stats() (started, reused, shaped, discarded int) {
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	return pp.started, pp.reused, pp.discarded
+	return pp.started, pp.reused, pp.shaped, pp.discarded
 }
 
 // Close ends every idle pair; pairs handed out are closed when put back.
 func (pp *PairPool) Close(ctx context.Context) error {
-	pp.stopAhead()
 	pp.mu.Lock()
 	pp.closed = true
 	var all []*Pair
@@ -245,18 +247,24 @@ func (pp *PairPool) Close(ctx context.Context) error {
 // agree on it.
 const resetBound = 20 * time.Second
 
-// reset brings a pair a scenario used back to the known state: it checks
-// replication and settings, waits until each master has applied
-// everything the other wrote (a write of the scenario still on its way
-// would otherwise land after the emptying, and the next scenario, with
-// the same seed and so the same message ids, would stop replication on a
-// duplicate key: seen once), empties every table of the application's and
-// the harness's schemas on master a (TRUNCATE replicates to b), waits
-// until b applied that too, and checks both masters hold empty tables.
+// reset brings a pair a scenario used back to the known state: it
+// repairs what a running pair can take back (a negative control's shape,
+// a replica stopped without error, MASTER_DELAY), waits until replication
+// runs both ways and each master has applied everything the other wrote
+// (a write of the scenario still on its way would otherwise land after
+// the emptying, and the next scenario, with the same seed and so the same
+// message ids, would stop replication on a duplicate key: seen once),
+// empties every table of the application's and the harness's schemas on
+// master a (TRUNCATE replicates to b), waits until b applied that too,
+// and checks both masters hold empty tables and the settings they started
+// with.
 func (p *Pair) reset(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, resetBound)
 	defer cancel()
-	if err := p.checkReplication(ctx); err != nil {
+	if err := p.repair(ctx); err != nil {
+		return err
+	}
+	if err := p.waitReplicating(ctx); err != nil {
 		return err
 	}
 	if err := p.waitApplied(ctx, "before emptying"); err != nil {
@@ -286,6 +294,60 @@ func (p *Pair) reset(ctx context.Context) error {
 		return fmt.Errorf("reset: tables not empty on both masters: %s", rows)
 	}
 	return p.checkKnown(ctx)
+}
+
+// repair shapes the pair back to the usual settings when a scenario left
+// it shaped, delayed or with a replica stopped; both masters must answer
+// and no replica may have stopped on an error (a duplicate key is the
+// scenario's damage to the data, not to undo here).
+func (p *Pair) repair(ctx context.Context) error {
+	st, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("replica status: %w", err)
+	}
+	broken := false
+	for _, x := range st.Sides {
+		switch {
+		case !x.Reachable:
+			return fmt.Errorf("master %s does not answer: %s", x.Side, x.Err)
+		case !x.SQLRunning && x.LastSQLErrno != 0:
+			return fmt.Errorf("master %s's replica stopped on error %d: %s", x.Side, x.LastSQLErrno, x.LastSQLError)
+		}
+		broken = broken || x.SQLDelay != 0 || !x.SQLRunning || x.IOState == "No"
+	}
+	if !p.shaped && !broken {
+		return nil
+	}
+	if !p.shapeable() {
+		return fmt.Errorf("replication not running cleanly both ways: %+v", st.Sides)
+	}
+	return p.shape(ctx, p.opts.usual())
+}
+
+// waitReplicating waits, within half the reset's bound, until both
+// replicas run; it gives up at once on a replica stopped on an error.
+func (p *Pair) waitReplicating(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, resetBound/2)
+	defer cancel()
+	for {
+		err := p.checkReplication(ctx)
+		if err == nil {
+			return nil
+		}
+		st, serr := p.Status(ctx)
+		if serr == nil {
+			for _, x := range st.Sides {
+				if !x.SQLRunning && x.LastSQLErrno != 0 {
+					return err
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reset: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // waitApplied waits until each master has applied all the other wrote.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,9 +13,11 @@ import (
 	"github.com/regify-verify/regify-verify/harness/mariadb"
 )
 
-// TestPairPool: a pair put back is emptied and handed out again; one a
-// scenario left broken (a replica stopped) is closed and replaced; a
-// negative control's pair is never kept.
+// TestPairPool: a pair put back is emptied and handed out again; what a
+// running pair can take back (a stopped replica, MASTER_DELAY) is
+// repaired; a negative control gets an idle pair shaped into its wrong
+// settings, which come back as they were; a pair with a master gone is
+// closed and replaced.
 func TestPairPool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("brings up MariaDB pairs; skipped with -short")
@@ -24,6 +27,10 @@ func TestPairPool(t *testing.T) {
 	pool := NewPairPool(nil)
 	t.Cleanup(func() { _ = pool.Close(context.Background()) })
 	o := PairOptions{Backend: testBackend()}
+	stats := func() [4]int {
+		started, reused, shaped, discarded := pool.Stats()
+		return [4]int{started, reused, shaped, discarded}
+	}
 
 	first, err := pool.Get(ctx, o, nil)
 	require.NoError(t, err)
@@ -48,54 +55,119 @@ func TestPairPool(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "every table is empty on both masters")
 
-	// A scenario that leaves a replica stopped gets its pair closed.
+	// A replica left stopped and one left late are repaired.
 	require.NoError(t, again.StopReplica(ctx, "b"))
+	require.NoError(t, again.SetReplicationDelay(ctx, "a", 2*time.Second))
 	require.NoError(t, pool.Put(ctx, again))
+	repaired, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	assert.Same(t, again, repaired, "a stopped or delayed replica is repaired, not a reason for a new pair")
+	st, err := repaired.Status(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Healthy(), "replication runs both ways again: %+v", st.Sides)
+	for _, x := range st.Sides {
+		assert.Zero(t, x.SQLDelay, "master %s applies without delay", x.Side)
+	}
+	require.NoError(t, pool.Put(ctx, repaired))
+
+	// Negative controls get the idle pair shaped into their wrong
+	// settings, and give it back as it was.
+	usual := [2]string{"ROW", "ENFORCE"}
+	shapes := []struct {
+		name  string
+		o     PairOptions
+		check func(t *testing.T, p *Pair)
+	}{
+		{"mixed binlog", PairOptions{MixedBinlog: true}, func(t *testing.T, p *Pair) {
+			for _, s := range mariadb.Sides {
+				assert.Equal(t, "MIXED", variable(t, p, s, "binlog_format"), "master %s", s)
+				st, err := p.Observer().Settings(ctx, s)
+				require.NoError(t, err)
+				assert.Equal(t, "MIXED", st.BinlogFormat, "master %s as the invariant reads it", s)
+			}
+		}},
+		{"no replica triggers", PairOptions{NoReplicaTriggers: true}, func(t *testing.T, p *Pair) {
+			for _, s := range mariadb.Sides {
+				assert.Equal(t, "NO", variable(t, p, s, "slave_run_triggers_for_rbr"), "master %s", s)
+			}
+		}},
+		{"equal auto-increment", PairOptions{EqualAutoIncrement: true}, func(t *testing.T, p *Pair) {
+			for _, s := range mariadb.Sides {
+				assert.Equal(t, "1", variable(t, p, s, "auto_increment_offset"), "master %s", s)
+				st, err := p.Observer().Settings(ctx, s)
+				require.NoError(t, err)
+				assert.Equal(t, 1, st.AutoIncrementOffset, "master %s as the invariant reads it", s)
+			}
+		}},
+		{"one way", PairOptions{OneWay: true}, func(t *testing.T, p *Pair) {
+			st, err := p.Status(ctx)
+			require.NoError(t, err)
+			assert.False(t, st.Sides[mariadb.A].SQLRunning, "a does not replicate from b")
+			assert.True(t, st.Sides[mariadb.B].SQLRunning, "b replicates from a")
+		}},
+	}
+	for _, c := range shapes {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.Backend = o.Backend
+			before := stats()
+			neg, err := pool.Get(ctx, c.o, nil)
+			require.NoError(t, err)
+			assert.Same(t, first, neg, "the idle pair is shaped, no pair is started")
+			assert.Equal(t, c.o, neg.opts)
+			c.check(t, neg)
+			require.NoError(t, pool.Put(ctx, neg))
+			back, err := pool.Get(ctx, o, nil)
+			require.NoError(t, err)
+			assert.Same(t, first, back, "the shaped pair goes back to the pool")
+			for _, s := range mariadb.Sides {
+				assert.Equal(t, usual, [2]string{variable(t, back, s, "binlog_format"), variable(t, back, s, "slave_run_triggers_for_rbr")}, "master %s", s)
+				assert.Equal(t, fmt.Sprint(int(s)+1), variable(t, back, s, "auto_increment_offset"), "master %s", s)
+			}
+			st, err := back.Status(ctx)
+			require.NoError(t, err)
+			assert.True(t, st.Healthy(), "replication runs both ways again: %+v", st.Sides)
+			require.NoError(t, pool.Put(ctx, back))
+			after := stats()
+			assert.Equal(t, [4]int{before[0], before[1] + 2, before[2] + 1, before[3]}, after, "one shaped reuse and one usual reuse")
+		})
+	}
+
+	// A pair with a master gone is closed, and the next scenario gets a
+	// fresh one.
+	gone, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	require.NoError(t, gone.Kill(ctx, "b"))
+	require.NoError(t, pool.Put(ctx, gone))
 	fresh, err := pool.Get(ctx, o, nil)
 	require.NoError(t, err)
-	assert.NotSame(t, again, fresh, "a broken pair is not reused")
+	assert.NotSame(t, gone, fresh, "a broken pair is not reused")
 	require.NoError(t, pool.Put(ctx, fresh))
-
-	started, reused, discarded := pool.Stats()
-	assert.Equal(t, [3]int{2, 1, 1}, [3]int{started, reused, discarded})
+	assert.Equal(t, 2, stats()[0], "two pairs started in all")
+	assert.Equal(t, 1, stats()[3], "one discarded")
 
 	// Warming starts pairs ahead, one after the other, and keeps them.
 	warm := NewPairPool(nil)
 	t.Cleanup(func() { _ = warm.Close(context.Background()) })
 	require.NoError(t, warm.Warm(ctx, o, []string{"127.0.5.1", "127.1.5.1"}, nil))
-	started, reused, _ = warm.Stats()
+	started, reused, _, _ := warm.Stats()
 	assert.Equal(t, [2]int{2, 0}, [2]int{started, reused})
 	p1, err := warm.Get(ctx, o, nil)
 	require.NoError(t, err)
 	p2, err := warm.Get(ctx, o, nil)
 	require.NoError(t, err)
-	started, reused, _ = warm.Stats()
+	started, reused, _, _ = warm.Stats()
 	assert.Equal(t, [2]int{2, 2}, [2]int{started, reused}, "both scenarios found a warm pair")
 	require.NoError(t, warm.Put(ctx, p1))
 	require.NoError(t, warm.Put(ctx, p2))
-	assert.False(t, PairOptions{EqualAutoIncrement: true}.Reusable(), "a negative control's pair is never kept")
+	assert.False(t, PairOptions{EqualAutoIncrement: true}.Reusable(), "a negative control's pair is never kept as it is")
+}
 
-	// Expect starts in the background what the scenarios to come will
-	// not find idle: here one usual pair and a negative control's own.
-	ahead := NewPairPool(nil)
-	t.Cleanup(func() { _ = ahead.Close(context.Background()) })
-	mixed := o
-	mixed.MixedBinlog = true
-	ahead.Expect(ctx, []PairOptions{o, mixed}, 1, "127.0.5.1", nil)
-	require.NoError(t, ahead.Settle(ctx))
-	started, _, _ = ahead.Stats()
-	require.Equal(t, 2, started, "both pairs come up before any scenario asks")
-	neg, err := ahead.Get(ctx, mixed, nil)
+// variable reads a global server variable of side s.
+func variable(t *testing.T, p *Pair, s mariadb.Side, name string) string {
+	t.Helper()
+	db, err := p.Observer().DB(context.Background(), s)
 	require.NoError(t, err)
-	usual, err := ahead.Get(ctx, o, nil)
-	require.NoError(t, err)
-	started, reused, _ = ahead.Stats()
-	assert.Equal(t, [2]int{2, 2}, [2]int{started, reused}, "each scenario found its pair up")
-	st, err := neg.Observer().Settings(ctx, mariadb.A)
-	require.NoError(t, err)
-	assert.Equal(t, "MIXED", st.BinlogFormat, "the negative control got its own wrong pair")
-	require.NoError(t, ahead.Put(ctx, neg))
-	require.NoError(t, ahead.Put(ctx, usual))
-	started, _, _ = ahead.Stats()
-	assert.Equal(t, 2, started, "nothing more is started once the demand is met")
+	var v string
+	require.NoError(t, db.QueryRow("SELECT @@global."+name).Scan(&v))
+	return v
 }

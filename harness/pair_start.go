@@ -23,16 +23,7 @@ func StartPair(ctx context.Context, o PairOptions, log *slog.Logger) (_ *Pair, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := mariadb.Config{}.Defaults()
-	if o.EqualAutoIncrement {
-		cfg.AutoIncrementOffset = [2]int{1, 1}
-	}
-	if o.MixedBinlog {
-		cfg.BinlogFormat = "MIXED"
-	}
-	if o.NoReplicaTriggers {
-		cfg.ReplicaTriggers = "NO" // the negative control of split-brain
-	}
+	cfg := pairConfig(o)
 	backend := o.Backend
 	if backend == "" && o.Image == "" {
 		// Docker is the default; without it the lab still runs, on two

@@ -161,8 +161,10 @@ func (e *labEnv) Final(ctx context.Context, s FinalSpec) (history.Final, error) 
 	}
 	db, err := pair.Observer().Final(ctx, dbobserve.FinalOptions{
 		Converge: dbobserve.ConvergeOptions{Tables: checkedTables, Bound: bound, Applied: true,
-			// The faults are recovered: a replica stopped now stays so.
-			GiveUpWhenStopped: true, OneWay: lab.Options().DB.OneWay},
+			// The load ended and the faults are recovered: a replica
+			// stopped now stays so, and masters that applied each
+			// other's writes and still differ stay apart.
+			GiveUpWhenStopped: true, GiveUpWhenSettled: true, OneWay: lab.Options().DB.OneWay},
 		Messages: harness.ProviderMessages(false),
 		RowDiffs: maxRowDiffs,
 		OneWay:   lab.Options().DB.OneWay,

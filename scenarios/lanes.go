@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -140,16 +139,16 @@ func (s *laneScheduler) done(heavy bool) {
 }
 
 // withPairPool gives the labs of several scenarios one harness.PairPool,
-// so that each database scenario after the first finds a pair up, and
-// warms it: before the first scenario starts, it brings up one pair for
-// each database lane, one after the other, so that no two come up beside
-// each other and beside scenarios being timed. Later pairs (a negative
-// control's own, the replacement of one a scenario broke) start on their
-// scenario's lane, in 1.5 s from the initialised image: started ahead in
-// the background (PairPool.Expect) they came up beside timed scenarios
-// and cost verdicts (BENCHMARKS.md). done
-// closes the pairs left in it. A deployment (custom opener) or a pool already given is left
-// alone.
+// so that each database scenario after the first finds a pair up (a
+// negative control's deliberately wrong one too: the pool shapes a usual
+// pair into it), and warms it: before the first scenario starts, it
+// brings up one pair for each database lane, one after the other, so that
+// no two come up beside each other and beside scenarios being timed. A
+// pair a scenario broke beyond repair is replaced on its lane, in 1.5 s
+// from the initialised image: started ahead in the background they came
+// up beside timed scenarios and cost verdicts (BENCHMARKS.md). done
+// closes the pairs left in it. A deployment (custom opener) or a pool
+// already given is left alone.
 func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int) (_ Config, done func()) {
 	if cfg.Open != nil || cfg.Base.Pairs != nil {
 		return cfg, func() {}
@@ -175,11 +174,9 @@ func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int)
 		hosts = append(hosts, plan.Database.String())
 	}
 	if len(hosts) > 0 {
-		if slices.ContainsFunc(demand, harness.PairOptions.Reusable) {
-			if err := pool.Warm(ctx, cfg.Base.DB, hosts, log); err != nil {
-				// The scenarios start their own pairs and say what failed.
-				log.Warn("warm the pair pool", "err", err)
-			}
+		if err := pool.Warm(ctx, cfg.Base.DB, hosts, log); err != nil {
+			// The scenarios start their own pairs and say what failed.
+			log.Warn("warm the pair pool", "err", err)
 		}
 	}
 	return cfg, func() {
@@ -188,8 +185,8 @@ func withPairPool(ctx context.Context, cfg Config, specs []Spec, dbParallel int)
 		if err := pool.Close(ctx); err != nil {
 			log.Warn("close the pooled mariadb pairs", "err", err)
 		}
-		started, reused, discarded := pool.Stats()
-		log.Info("mariadb pairs", "started", started, "reused", reused, "discarded", discarded)
+		started, reused, shaped, discarded := pool.Stats()
+		log.Info("mariadb pairs", "started", started, "reused", reused, "shaped", shaped, "discarded", discarded)
 	}
 }
 

@@ -602,27 +602,42 @@ func (l *Lab) downBackends() []string {
 func (l *Lab) Close(ctx context.Context) error {
 	l.closeOnce.Do(func() {
 		var errs []error
-		if b := l.lb(); b != nil {
-			errs = append(errs, b.Shutdown(ctx))
+		took := map[string]time.Duration{}
+		step := func(name string, f func()) {
+			start := time.Now()
+			f()
+			took[name] = time.Since(start).Round(time.Millisecond)
 		}
-		for id, p := range l.providers {
-			if err := p.Close(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("close provider %s: %w", id, err))
+		step("balancer", func() {
+			if b := l.lb(); b != nil {
+				errs = append(errs, b.Shutdown(ctx))
 			}
-		}
-		for _, p := range l.procs {
-			errs = append(errs, p.stop(ctx))
-		}
-		for _, c := range l.clearing {
-			errs = append(errs, c.Close(ctx))
-		}
-		l.links.Close()
-		switch {
-		case l.pair != nil && l.opts.Pairs != nil:
-			errs = append(errs, l.opts.Pairs.Put(ctx, l.pair))
-		case l.pair != nil:
-			errs = append(errs, l.pair.Close(ctx))
-		}
+		})
+		step("providers", func() {
+			for id, p := range l.providers {
+				if err := p.Close(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("close provider %s: %w", id, err))
+				}
+			}
+			for _, p := range l.procs {
+				errs = append(errs, p.stop(ctx))
+			}
+		})
+		step("clearing", func() {
+			for _, c := range l.clearing {
+				errs = append(errs, c.Close(ctx))
+			}
+			l.links.Close()
+		})
+		step("database", func() {
+			switch {
+			case l.pair != nil && l.opts.Pairs != nil:
+				errs = append(errs, l.opts.Pairs.Put(ctx, l.pair))
+			case l.pair != nil:
+				errs = append(errs, l.pair.Close(ctx))
+			}
+		})
+		l.log.Debug("lab down", "took", took)
 		l.closeErr = errors.Join(errs...)
 	})
 	return l.closeErr

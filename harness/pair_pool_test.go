@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,10 +15,10 @@ import (
 )
 
 // TestPairPool: a pair put back is emptied and handed out again; what a
-// running pair can take back (a stopped replica, MASTER_DELAY) is
-// repaired; a negative control gets an idle pair shaped into its wrong
-// settings, which come back as they were; a pair with a master gone is
-// closed and replaced.
+// pair can take back (a stopped replica, MASTER_DELAY, a duplicate key, a
+// killed master) is repaired; a negative control gets an idle pair shaped
+// into its wrong settings, which come back as they were; a pair whose
+// settings changed otherwise is closed and replaced.
 func TestPairPool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("brings up MariaDB pairs; skipped with -short")
@@ -132,15 +133,42 @@ func TestPairPool(t *testing.T) {
 		})
 	}
 
-	// A pair with a master gone is closed, and the next scenario gets a
-	// fresh one.
-	gone, err := pool.Get(ctx, o, nil)
+	// A replica stopped on a duplicate key skips what it cannot apply,
+	// and a killed master is started again: the pair is reused.
+	dup, err := pool.Get(ctx, o, nil)
 	require.NoError(t, err)
-	require.NoError(t, gone.Kill(ctx, "b"))
-	require.NoError(t, pool.Put(ctx, gone))
+	const row = "INSERT INTO messages (tenant, msg_id, user, to_user, body, created) VALUES ('abc.test', 'dup', 'u1', 'u2', 'x', NOW())"
+	require.NoError(t, dup.WriteUnlogged(ctx, "b", row))
+	dbA, err := dup.Observer().DB(ctx, mariadb.A)
+	require.NoError(t, err)
+	_, err = dbA.ExecContext(ctx, strings.Replace(row, "INTO messages", "INTO regify.messages", 1))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := dup.Status(ctx)
+		return err == nil && st.Sides[mariadb.B].LastSQLErrno == 1062
+	}, 10*time.Second, 50*time.Millisecond, "the write replicated from a stops b on a duplicate key")
+	require.NoError(t, dup.Kill(ctx, "a"))
+	require.NoError(t, pool.Put(ctx, dup))
+	mended, err := pool.Get(ctx, o, nil)
+	require.NoError(t, err)
+	assert.Same(t, dup, mended, "a duplicate key and a killed master are repaired")
+	st, err = mended.Status(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Healthy(), "replication runs both ways again: %+v", st.Sides)
+	left, err = mended.rowsLeft(ctx, tables)
+	require.NoError(t, err)
+	assert.Empty(t, left, "every table is empty on both masters")
+
+	// What the pool does not restore (a server id changed) closes the
+	// pair, and the next scenario gets a fresh one.
+	dbB, err := mended.Observer().DB(ctx, mariadb.B)
+	require.NoError(t, err)
+	_, err = dbB.ExecContext(ctx, "SET GLOBAL server_id = 9")
+	require.NoError(t, err)
+	require.NoError(t, pool.Put(ctx, mended))
 	fresh, err := pool.Get(ctx, o, nil)
 	require.NoError(t, err)
-	assert.NotSame(t, gone, fresh, "a broken pair is not reused")
+	assert.NotSame(t, mended, fresh, "a pair whose settings changed is not reused")
 	require.NoError(t, pool.Put(ctx, fresh))
 	assert.Equal(t, 2, stats()[0], "two pairs started in all")
 	assert.Equal(t, 1, stats()[3], "one discarded")

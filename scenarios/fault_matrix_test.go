@@ -163,7 +163,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		specs[i] = func() Scenario { return sc }
 	}
-	onLanes(context.Background(), len(cases), newLanePlan(specs, DefaultParallel(), 0, false), func(i, lane int) {
+	onLanes(context.Background(), len(cases), newLanePlan(specs, DefaultParallel(), 0, false, 0), func(i, lane int) {
 		began := time.Now()
 		o := &outs[i]
 		lab := LabOpener(harness.Options{Lane: lane, DB: harness.PairOptions{Backend: backend}})

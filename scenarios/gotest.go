@@ -39,7 +39,7 @@ func RunAll(t *testing.T, cfg Config, parallel int, specs ...Spec) []Result {
 	errs := make([]error, len(specs))
 	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	plan := newLanePlan(specs, parallel, 0, cfg.Open != nil)
+	plan := newLanePlan(specs, parallel, 0, cfg.Open != nil, cfg.Duration)
 	cfg, done := withPairPool(wctx, cfg, specs, min(plan.heavyMax, max(plan.parallel, 1)))
 	defer done()
 	onLanes(context.Background(), len(specs), plan, func(i, lane int) {

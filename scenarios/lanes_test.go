@@ -67,3 +67,22 @@ func TestOnLanesLongestFirst(t *testing.T) {
 		cost: func(i int) time.Duration { return cost[i] }}, func(i, lane int) { order = append(order, i) })
 	assert.Equal(t, []int{0, 3, 1, 4, 2}, order)
 }
+
+// TestLanePlanCost: a scenario costs its load's duration as the engine
+// runs it: its own, the default when it has none (a 6 s default once
+// counted as 0 and ran last, after the 4 s negative controls), or the
+// run's --duration for all.
+func TestLanePlanCost(t *testing.T) {
+	specs := []Spec{
+		func() Scenario { return Scenario{Name: "own", Duration: 4 * time.Second} },
+		func() Scenario { return Scenario{Name: "default"} },
+		func() Scenario { return Scenario{Name: "db", Duration: 11 * time.Second, NeedsDatabase: true} },
+	}
+	costs := func(p lanePlan) []time.Duration {
+		return []time.Duration{p.cost(0), p.cost(1), p.cost(2)}
+	}
+	assert.Equal(t, []time.Duration{4 * time.Second, DefaultDuration, 11 * time.Second}, costs(newLanePlan(specs, 3, 0, false, 0)))
+	assert.Equal(t, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}, costs(newLanePlan(specs, 3, 0, false, 2*time.Second)))
+	p := newLanePlan(specs, 3, 0, false, 0)
+	assert.Equal(t, []bool{false, false, true}, []bool{p.heavy(0), p.heavy(1), p.heavy(2)})
+}

@@ -85,13 +85,15 @@ func (s Suite) runAll(ctx context.Context) ([]*reports.Scenario, bool) {
 
 // lanePlan is how the suite's scenarios share the machine.
 func (s Suite) lanePlan() lanePlan {
-	return newLanePlan(s.Specs, s.Parallel, s.DatabaseParallel, s.Config.Open != nil)
+	return newLanePlan(s.Specs, s.Parallel, s.DatabaseParallel, s.Config.Open != nil, s.Config.Duration)
 }
 
 // newLanePlan bounds the scenarios with a database pair to dbParallel at
 // once (0: the default). A deployment's scenarios (custom opener) have no
-// lab of ours to weigh and share its one database: they are all heavy.
-func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool) lanePlan {
+// lab of ours to weigh and share its one database: they are all heavy. A
+// scenario costs its load's duration: duration when set (--duration),
+// else its own or the default, as the engine runs it.
+func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool, duration time.Duration) lanePlan {
 	if dbParallel <= 0 {
 		dbParallel = DefaultDatabaseParallel
 	}
@@ -100,7 +102,14 @@ func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool) lanePl
 	for i, spec := range specs {
 		sc := spec()
 		heavy[i] = deployment || sc.NeedsDatabase
-		cost[i] = sc.Duration
+		switch {
+		case duration > 0:
+			cost[i] = duration
+		case sc.Duration > 0:
+			cost[i] = sc.Duration
+		default:
+			cost[i] = DefaultDuration
+		}
 	}
 	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel,
 		cost: func(i int) time.Duration { return cost[i] }}

@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
+	"github.com/go-sql-driver/mysql"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
@@ -82,6 +84,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	// testcontainers-go logs every container step to stderr; route it to
 	// our log at debug level so a run's console stays readable.
 	tclog.SetDefault(slogPrintf{e.log})
+	// So does the MySQL driver, for every connection a killed or frozen
+	// master drops ("[mysql] packets.go:58 unexpected EOF", hundreds a
+	// catalogue): the same.
+	_ = mysql.SetLogger(slogPrint{e.log})
 	cmds := commands()
 	if len(args) == 0 {
 		usage(stderr, cmds)
@@ -143,6 +149,13 @@ type slogPrintf struct{ log *slog.Logger }
 
 func (s slogPrintf) Printf(format string, v ...any) {
 	s.log.Debug(fmt.Sprintf(format, v...), "component", "testcontainers")
+}
+
+// slogPrint adapts slog to the MySQL driver's Print logger.
+type slogPrint struct{ log *slog.Logger }
+
+func (s slogPrint) Print(v ...any) {
+	s.log.Debug(strings.TrimSpace(fmt.Sprint(v...)), "component", "mysql-driver")
 }
 
 func logLevel() slog.Level {

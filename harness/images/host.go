@@ -634,7 +634,11 @@ func planHost(ctx context.Context) (*hostPlan, error) {
 	if p := hostPlans.p; p != nil && p.fresh() {
 		return p, nil
 	}
-	h := hostFS{root: "/", ldd: runLdd}
+	cache, err := CacheDir()
+	if err != nil {
+		cache = "" // ldd then runs every time
+	}
+	h := hostFS{root: "/", ldd: cachedLdd(cache, runLdd)}
 	if _, err := exec.LookPath("ldd"); err != nil {
 		return nil, errors.New("ldd not found")
 	}

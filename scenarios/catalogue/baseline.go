@@ -11,6 +11,7 @@ import (
 func Baseline() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:          "baseline",
+		Duration:      steadyDuration,
 		Description:   "SSL offloading, source-IP persistence, master-master replication; load on both domains, no faults.",
 		Requires:      []string{check.NameStickiness, check.NameSessionContinuity, check.NameRedirect, check.NameTLS, check.NameCookieIsolation, check.NameNoLostWrites, check.NameReplicationConvergence, check.NameReplicationHealth},
 		NeedsDatabase: true,

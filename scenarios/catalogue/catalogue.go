@@ -110,6 +110,11 @@ func Lookup(name string) (scenarios.Spec, error) {
 	return specs[0], nil
 }
 
+// steadyDuration is the load of a good setup without faults: it judges
+// steady behaviour (stickiness, sessions, TLS, replication), which 4 s of
+// the default 60 requests/s (240 from 12 users) show as well as longer.
+const steadyDuration = 4 * time.Second
+
 // negative builds a negative control that breaks the lab with brk and
 // expects the invariants in expect to fail. Its load runs 3 s: about 180
 // requests from 12 users, each user's dozen enough to show a broken

@@ -12,6 +12,7 @@ import (
 func Passthrough() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "passthrough",
+		Duration:    steadyDuration,
 		Description: "TLS passthrough: the providers terminate TLS with each tenant's certificate on its internal IP; stickiness by source IP still holds.",
 		Requires:    []string{check.NameStickiness, check.NameTLS, check.NameForwardedHeaders},
 		Lab:         func(o *harness.Options) { o.Mode = harness.ModePassthrough },

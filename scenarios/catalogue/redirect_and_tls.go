@@ -10,6 +10,7 @@ import (
 func RedirectAndTLS() scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:        "redirect-and-tls",
+		Duration:    steadyDuration,
 		Description: "Every http URL redirects to https with the same host, path and query; each name has its own valid certificate; providers see X-Forwarded-Proto and the client IP.",
 		Requires:    []string{check.NameRedirect, check.NameTLS},
 		Invariants:  []string{check.NameRedirect, check.NameTLS, check.NameForwardedHeaders, check.NameCookieIsolation},

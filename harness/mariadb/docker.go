@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,8 @@ type Docker struct {
 	log     *slog.Logger
 	core    *sqlCore
 	replNet string
+	// replIPs are the servers' addresses on replNet (docker_replnet.go).
+	replIPs [2]netip.Addr
 
 	cutMu sync.Mutex // serialises Cut/Heal; never held with mu inside SQL calls
 	mu    sync.Mutex
@@ -80,7 +83,7 @@ func NewDocker(o DockerOptions) (*Docker, error) {
 		}
 		d.run = r
 	}
-	d.core = &sqlCore{cfg: d.cfg, addr: d.Addr, masterOf: func(s Side) (string, int) { return alias(s.Other()), 3306 }}
+	d.core = &sqlCore{cfg: d.cfg, addr: d.Addr, masterOf: func(s Side) (string, int) { return d.replIPs[s.Other()].String(), 3306 }}
 	return d, nil
 }
 
@@ -110,10 +113,8 @@ func (d *Docker) Up(ctx context.Context) error {
 	}
 	d.image = image
 	d.replNet = d.run.Name("repl")
-	if _, err := d.cli.NetworkCreate(ctx, d.replNet, client.NetworkCreateOptions{
-		Driver: "bridge", Internal: true, Labels: d.run.Labels(),
-	}); err != nil {
-		return fmt.Errorf("create replication network: %w", err)
+	if d.replIPs, err = d.createReplNet(ctx); err != nil {
+		return err
 	}
 	net := d.replNet
 	d.run.Defer("network "+net, func(ctx context.Context) error {
@@ -166,7 +167,13 @@ func (d *Docker) startContainer(ctx context.Context, s Side) error {
 			testcontainers.ContainerFile{Reader: strings.NewReader(d.cfg.initSQL()), ContainerFilePath: "/docker-entrypoint-initdb.d/10-regify-verify.sql", FileMode: 0o644},
 		),
 		tcnetwork.WithBridgeNetwork(),
-		tcnetwork.WithNetworkName([]string{alias(s)}, d.replNet),
+		// Attached before it starts, at its fixed address (testcontainers
+		// attaches a second network by alias only).
+		testcontainers.WithLifecycleHooks(testcontainers.ContainerLifecycleHooks{
+			PreStarts: []testcontainers.ContainerHook{func(ctx context.Context, c testcontainers.Container) error {
+				return d.connectRepl(ctx, c.GetContainerID(), s)
+			}},
+		}),
 		// The final server is the only one listening on 3306 (the init
 		// server of an entrypoint logs "port: 0"; MySQL X logs 33060).
 		testcontainers.WithWaitStrategy(wait.ForLog(`port: 3306\s`).AsRegexp().WithStartupTimeout(d.cfg.ReadyTimeout)),
@@ -292,8 +299,7 @@ func (d *Docker) Unpause(ctx context.Context, s Side) error {
 
 // CutReplication implements Pair: side A leaves the internal replication
 // network, which breaks the link both ways; the bridge with the published
-// ports stays. Only one side moves so that the other keeps its address and
-// the alias of the moved one is re-registered cleanly on heal.
+// ports stays. Only one side moves; it comes back at its fixed address.
 func (d *Docker) CutReplication(ctx context.Context) error {
 	d.cutMu.Lock()
 	defer d.cutMu.Unlock()
@@ -307,8 +313,8 @@ func (d *Docker) CutReplication(ctx context.Context) error {
 	return nil
 }
 
-// HealReplication implements Pair: reconnect side A with the alias side B's
-// replica uses as MASTER_HOST, then restart both IO threads: one that tried
+// HealReplication implements Pair: reconnect side A at the address side
+// B's replica uses as MASTER_HOST, then restart both IO threads: one that tried
 // to connect during the cut may sit in a long connect or DNS timeout.
 func (d *Docker) HealReplication(ctx context.Context) error {
 	d.cutMu.Lock()
@@ -316,11 +322,8 @@ func (d *Docker) HealReplication(ctx context.Context) error {
 	if !d.cut {
 		return nil
 	}
-	if _, err := d.cli.NetworkConnect(ctx, d.replNet, client.NetworkConnectOptions{
-		Container:      d.id(A),
-		EndpointConfig: &network.EndpointSettings{Aliases: []string{alias(A)}},
-	}); err != nil {
-		return fmt.Errorf("heal replication: reconnect side a: %w", err)
+	if err := d.connectRepl(ctx, d.id(A), A); err != nil {
+		return fmt.Errorf("heal replication: %w", err)
 	}
 	d.cut = false
 	for _, s := range Sides {

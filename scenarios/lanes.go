@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,10 @@ type lanePlan struct {
 	// they are the longest chain.
 	heavy    func(i int) bool
 	heavyMax int
+	// alone, when set, marks heavy calls that run beside no other heavy
+	// one: they start when no heavy call runs, none starts while they
+	// run, and none starts while one of them waits for its turn.
+	alone func(i int) bool
 	// cost, when set, is how long a call is expected to take: among the
 	// calls it may start, the scheduler starts the longest first (the
 	// nemesis' 30 s should not be the last thing running).
@@ -60,6 +65,9 @@ func onLanes(ctx context.Context, n int, plan lanePlan, do func(i, lane int)) in
 	if s.plan.heavy == nil {
 		s.plan.heavy = func(int) bool { return false }
 	}
+	if s.plan.alone == nil {
+		s.plan.alone = func(int) bool { return false }
+	}
 	s.plan.heavyMax = max(s.plan.heavyMax, 1)
 	s.cond = sync.NewCond(&s.mu)
 	var wg sync.WaitGroup
@@ -68,12 +76,12 @@ func onLanes(ctx context.Context, n int, plan lanePlan, do func(i, lane int)) in
 		go func() {
 			defer wg.Done()
 			for {
-				i, heavy, ok := s.next(ctx)
+				i, ok := s.next(ctx)
 				if !ok {
 					return
 				}
 				do(i, lane)
-				s.done(heavy)
+				s.done(i)
 			}
 		}()
 	}
@@ -87,25 +95,28 @@ type laneScheduler struct {
 	cond    *sync.Cond
 	pending []int // in the order given
 	heavy   int   // heavy calls running
+	alone   int   // of which running alone
 	started int
 }
 
 // next takes the call to run: a pending heavy one while a heavy slot is
-// free, else a light one, the costliest of its kind (the first given on a
-// tie); with neither it waits
-// for a heavy call to end. ok is false when nothing is left to start.
-func (s *laneScheduler) next(ctx context.Context) (i int, heavy, ok bool) {
+// free (and no call that runs alone stands in the way), else a light one,
+// the costliest of its kind (the first given on a tie); with neither it
+// waits for a heavy call to end. ok is false when nothing is left to
+// start.
+func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
 		if len(s.pending) == 0 || ctx.Err() != nil {
-			return 0, false, false
+			return 0, false
 		}
+		aloneWaits := slices.ContainsFunc(s.pending, func(j int) bool { return s.plan.heavy(j) && s.plan.alone(j) })
 		pick := -1
 		pickHeavy := false
 		for k, j := range s.pending {
 			h := s.plan.heavy(j)
-			if h && s.heavy >= s.plan.heavyMax {
+			if h && !s.heavyMayStart(j, aloneWaits) {
 				continue
 			}
 			switch {
@@ -118,22 +129,38 @@ func (s *laneScheduler) next(ctx context.Context) (i int, heavy, ok bool) {
 		if pick >= 0 {
 			i = s.pending[pick]
 			s.pending = append(s.pending[:pick], s.pending[pick+1:]...)
-			heavy = s.plan.heavy(i)
-			if heavy {
+			if s.plan.heavy(i) {
 				s.heavy++
+				if s.plan.alone(i) {
+					s.alone++
+				}
 			}
 			s.started++
-			return i, heavy, true
+			return i, true
 		}
 		s.cond.Wait() // only heavy calls are left, and their slots are taken
 	}
 }
 
-func (s *laneScheduler) done(heavy bool) {
+// heavyMayStart reports whether heavy call j may start now; s.mu is held.
+func (s *laneScheduler) heavyMayStart(j int, aloneWaits bool) bool {
+	switch {
+	case s.heavy >= s.plan.heavyMax, s.alone > 0:
+		return false
+	case s.plan.alone(j):
+		return s.heavy == 0
+	}
+	return !aloneWaits
+}
+
+func (s *laneScheduler) done(i int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if heavy {
+	if s.plan.heavy(i) {
 		s.heavy--
+		if s.plan.alone(i) {
+			s.alone--
+		}
 	}
 	s.cond.Broadcast()
 }

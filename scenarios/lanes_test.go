@@ -86,3 +86,41 @@ func TestLanePlanCost(t *testing.T) {
 	p := newLanePlan(specs, 3, 0, false, 0)
 	assert.Equal(t, []bool{false, false, true}, []bool{p.heavy(0), p.heavy(1), p.heavy(2)})
 }
+
+// TestOnLanesAlone: a heavy call that runs alone starts first when it is
+// the longest, no other heavy call runs beside it (the light ones do), and
+// the other heavy calls share their slots once it has ended.
+func TestOnLanesAlone(t *testing.T) {
+	// 0 runs alone and is the longest; 1-3 are heavy, 4-7 light.
+	cost := []time.Duration{30, 11, 11, 10, 6, 4, 4, 3}
+	heavy := func(i int) bool { return i <= 3 }
+	var mu sync.Mutex
+	running := map[int]bool{}
+	aloneBeside := map[int]bool{}
+	heavyAtOnce := 0
+	onLanes(context.Background(), len(cost), lanePlan{parallel: 3, heavy: heavy, heavyMax: 2,
+		alone: func(i int) bool { return i == 0 }, cost: func(i int) time.Duration { return cost[i] }}, func(i, lane int) {
+		mu.Lock()
+		running[i] = true
+		n := 0
+		for j := range running {
+			if heavy(j) {
+				n++
+			}
+			if running[0] && j != 0 {
+				aloneBeside[j] = true
+			}
+		}
+		heavyAtOnce = max(heavyAtOnce, n)
+		mu.Unlock()
+		time.Sleep(cost[i] * time.Millisecond)
+		mu.Lock()
+		delete(running, i)
+		mu.Unlock()
+	})
+	for j := range aloneBeside {
+		assert.False(t, heavy(j), "heavy call %d ran beside the one that runs alone", j)
+	}
+	assert.NotEmpty(t, aloneBeside, "light calls run beside it")
+	assert.Equal(t, 2, heavyAtOnce, "the others share both heavy slots afterwards")
+}

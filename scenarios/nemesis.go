@@ -184,6 +184,9 @@ func Nemesis(opts NemesisOptions) (Spec, error) {
 		return Scenario{
 			Name: NemesisName, Description: desc, Duration: o.Duration, Lab: o.Lab,
 			NeedsDatabase: needsDB || o.NeedsDatabase,
+			// Its faults overlap at random: the most timing-sensitive
+			// scenario there is.
+			DatabaseAlone: true,
 			Draw:          func(seed int64, dur time.Duration) ([]Step, error) { return drawNemesis(seed, dur, o) },
 			Requires:      []string{check.NameStickiness, check.NameSessionContinuity},
 		}

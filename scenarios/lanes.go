@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -43,10 +42,10 @@ type lanePlan struct {
 	// they are the longest chain.
 	heavy    func(i int) bool
 	heavyMax int
-	// alone, when set, marks heavy calls that run beside no other heavy
-	// one: they start when no heavy call runs, none starts while they
-	// run, and none starts while one of them waits for its turn.
-	alone func(i int) bool
+	// solo, when set, marks calls of which at most one runs at a time,
+	// heavy or not; they are started before the others, since they are
+	// the next longest chain.
+	solo func(i int) bool
 	// cost, when set, is how long a call is expected to take: among the
 	// calls it may start, the scheduler starts the longest first (the
 	// nemesis' 30 s should not be the last thing running).
@@ -65,8 +64,8 @@ func onLanes(ctx context.Context, n int, plan lanePlan, do func(i, lane int)) in
 	if s.plan.heavy == nil {
 		s.plan.heavy = func(int) bool { return false }
 	}
-	if s.plan.alone == nil {
-		s.plan.alone = func(int) bool { return false }
+	if s.plan.solo == nil {
+		s.plan.solo = func(int) bool { return false }
 	}
 	s.plan.heavyMax = max(s.plan.heavyMax, 1)
 	s.cond = sync.NewCond(&s.mu)
@@ -95,15 +94,15 @@ type laneScheduler struct {
 	cond    *sync.Cond
 	pending []int // in the order given
 	heavy   int   // heavy calls running
-	alone   int   // of which running alone
+	solo    int   // solo calls running
 	started int
 }
 
-// next takes the call to run: a pending heavy one while a heavy slot is
-// free (and no call that runs alone stands in the way), else a light one,
-// the costliest of its kind (the first given on a tie); with neither it
-// waits for a heavy call to end. ok is false when nothing is left to
-// start.
+// next takes the call to run: of those it may start — a heavy one while a
+// heavy slot is free, a solo one while no other runs — a solo one first,
+// then a heavy one, then a light one, the costliest of its kind (the
+// first given on a tie); with none it waits for a call to end. ok is
+// false when nothing is left to start.
 func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,18 +110,24 @@ func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 		if len(s.pending) == 0 || ctx.Err() != nil {
 			return 0, false
 		}
-		aloneWaits := slices.ContainsFunc(s.pending, func(j int) bool { return s.plan.heavy(j) && s.plan.alone(j) })
+		rank := func(j int) int {
+			switch {
+			case s.plan.solo(j):
+				return 2
+			case s.plan.heavy(j):
+				return 1
+			}
+			return 0
+		}
 		pick := -1
-		pickHeavy := false
 		for k, j := range s.pending {
-			h := s.plan.heavy(j)
-			if h && !s.heavyMayStart(j, aloneWaits) {
+			if s.plan.heavy(j) && s.heavy >= s.plan.heavyMax || s.plan.solo(j) && s.solo > 0 {
 				continue
 			}
 			switch {
-			case pick < 0, h && !pickHeavy:
-				pick, pickHeavy = k, h
-			case h == pickHeavy && s.plan.cost != nil && s.plan.cost(j) > s.plan.cost(s.pending[pick]):
+			case pick < 0, rank(j) > rank(s.pending[pick]):
+				pick = k
+			case rank(j) == rank(s.pending[pick]) && s.plan.cost != nil && s.plan.cost(j) > s.plan.cost(s.pending[pick]):
 				pick = k
 			}
 		}
@@ -131,26 +136,15 @@ func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 			s.pending = append(s.pending[:pick], s.pending[pick+1:]...)
 			if s.plan.heavy(i) {
 				s.heavy++
-				if s.plan.alone(i) {
-					s.alone++
-				}
+			}
+			if s.plan.solo(i) {
+				s.solo++
 			}
 			s.started++
 			return i, true
 		}
-		s.cond.Wait() // only heavy calls are left, and their slots are taken
+		s.cond.Wait() // what is left waits for a heavy slot or its solo turn
 	}
-}
-
-// heavyMayStart reports whether heavy call j may start now; s.mu is held.
-func (s *laneScheduler) heavyMayStart(j int, aloneWaits bool) bool {
-	switch {
-	case s.heavy >= s.plan.heavyMax, s.alone > 0:
-		return false
-	case s.plan.alone(j):
-		return s.heavy == 0
-	}
-	return !aloneWaits
 }
 
 func (s *laneScheduler) done(i int) {
@@ -158,9 +152,9 @@ func (s *laneScheduler) done(i int) {
 	defer s.mu.Unlock()
 	if s.plan.heavy(i) {
 		s.heavy--
-		if s.plan.alone(i) {
-			s.alone--
-		}
+	}
+	if s.plan.solo(i) {
+		s.solo--
 	}
 	s.cond.Broadcast()
 }

@@ -87,40 +87,40 @@ func TestLanePlanCost(t *testing.T) {
 	assert.Equal(t, []bool{false, false, true}, []bool{p.heavy(0), p.heavy(1), p.heavy(2)})
 }
 
-// TestOnLanesAlone: a heavy call that runs alone starts first when it is
-// the longest, no other heavy call runs beside it (the light ones do), and
-// the other heavy calls share their slots once it has ended.
-func TestOnLanesAlone(t *testing.T) {
-	// 0 runs alone and is the longest; 1-3 are heavy, 4-7 light.
-	cost := []time.Duration{30, 11, 11, 10, 6, 4, 4, 3}
-	heavy := func(i int) bool { return i <= 3 }
+// TestOnLanesSolo: at most one solo call runs at a time, heavy or not;
+// solo calls start first (the costliest first), then heavy, then light
+// ones; heavy calls still respect their bound.
+func TestOnLanesSolo(t *testing.T) {
+	// 0-2 are solo (0 and 1 heavy), 3-4 heavy, 5-8 light.
+	cost := []time.Duration{30, 11, 9, 11, 10, 6, 4, 4, 3}
+	solo := func(i int) bool { return i <= 2 }
+	heavy := func(i int) bool { return i <= 1 || i == 3 || i == 4 }
 	var mu sync.Mutex
 	running := map[int]bool{}
-	aloneBeside := map[int]bool{}
-	heavyAtOnce := 0
-	onLanes(context.Background(), len(cost), lanePlan{parallel: 3, heavy: heavy, heavyMax: 2,
-		alone: func(i int) bool { return i == 0 }, cost: func(i int) time.Duration { return cost[i] }}, func(i, lane int) {
+	soloAtOnce, heavyAtOnce := 0, 0
+	var order []int
+	onLanes(context.Background(), len(cost), lanePlan{parallel: 3, heavy: heavy, heavyMax: 2, solo: solo,
+		cost: func(i int) time.Duration { return cost[i] }}, func(i, lane int) {
 		mu.Lock()
+		order = append(order, i)
 		running[i] = true
-		n := 0
+		ns, nh := 0, 0
 		for j := range running {
-			if heavy(j) {
-				n++
+			if solo(j) {
+				ns++
 			}
-			if running[0] && j != 0 {
-				aloneBeside[j] = true
+			if heavy(j) {
+				nh++
 			}
 		}
-		heavyAtOnce = max(heavyAtOnce, n)
+		soloAtOnce, heavyAtOnce = max(soloAtOnce, ns), max(heavyAtOnce, nh)
 		mu.Unlock()
 		time.Sleep(cost[i] * time.Millisecond)
 		mu.Lock()
 		delete(running, i)
 		mu.Unlock()
 	})
-	for j := range aloneBeside {
-		assert.False(t, heavy(j), "heavy call %d ran beside the one that runs alone", j)
-	}
-	assert.NotEmpty(t, aloneBeside, "light calls run beside it")
-	assert.Equal(t, 2, heavyAtOnce, "the others share both heavy slots afterwards")
+	assert.Equal(t, 1, soloAtOnce, "solo calls at once")
+	assert.Equal(t, 2, heavyAtOnce, "heavy calls at once")
+	assert.Equal(t, []int{0, 3, 5}, order[:3], "the costliest solo call first, then a heavy one up to the bound, then the costliest light one")
 }

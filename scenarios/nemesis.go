@@ -185,10 +185,10 @@ func Nemesis(opts NemesisOptions) (Spec, error) {
 			Name: NemesisName, Description: desc, Duration: o.Duration, Lab: o.Lab,
 			NeedsDatabase: needsDB || o.NeedsDatabase,
 			// Its faults overlap at random: the most timing-sensitive
-			// scenario there is.
-			DatabaseAlone: true,
-			Draw:          func(seed int64, dur time.Duration) ([]Step, error) { return drawNemesis(seed, dur, o) },
-			Requires:      []string{check.NameStickiness, check.NameSessionContinuity},
+			// scenario there is, and its kills and freezes disturb others.
+			Disruptive: true,
+			Draw:       func(seed int64, dur time.Duration) ([]Step, error) { return drawNemesis(seed, dur, o) },
+			Requires:   []string{check.NameStickiness, check.NameSessionContinuity},
 		}
 	}, nil
 }

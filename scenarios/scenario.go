@@ -67,12 +67,14 @@ type Scenario struct {
 	Prepare func(ctx context.Context, lab *harness.Lab) error
 	// NeedsDatabase marks scenarios that need the MariaDB pair.
 	NeedsDatabase bool
-	// DatabaseAlone runs a scenario with the pair beside no other one
-	// when scenarios run side by side: another's container kills,
-	// restarts and freezes once slowed this one's surviving provider from
-	// 10 ms to 300 ms a request and stretched its fail-over past the
-	// bound (the nemesis, whose random faults overlap; BENCHMARKS.md).
-	DatabaseAlone bool
+	// Disruptive marks a scenario whose faults kill, freeze or restart a
+	// server process or container (the nemesis, a database's crash,
+	// pause or restart, a provider process's kill or pause): when
+	// scenarios run side by side, at most one such runs at a time. Two
+	// side by side, or one beside the nemesis, slowed the survivors from
+	// 10 ms to 300 ms a request and stretched fail-overs past their
+	// bound (BENCHMARKS.md).
+	Disruptive bool
 }
 
 // Spec builds a scenario. A catalogue is a list of specs, so nothing in

@@ -98,12 +98,12 @@ func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool, durati
 		dbParallel = DefaultDatabaseParallel
 	}
 	heavy := make([]bool, len(specs))
-	alone := make([]bool, len(specs))
+	solo := make([]bool, len(specs))
 	cost := make([]time.Duration, len(specs))
 	for i, spec := range specs {
 		sc := spec()
 		heavy[i] = deployment || sc.NeedsDatabase
-		alone[i] = !deployment && sc.NeedsDatabase && sc.DatabaseAlone
+		solo[i] = !deployment && sc.Disruptive
 		switch {
 		case duration > 0:
 			cost[i] = duration
@@ -114,7 +114,7 @@ func newLanePlan(specs []Spec, parallel, dbParallel int, deployment bool, durati
 		}
 	}
 	return lanePlan{parallel: parallel, heavy: func(i int) bool { return heavy[i] }, heavyMax: dbParallel,
-		alone: func(i int) bool { return alone[i] }, cost: func(i int) time.Duration { return cost[i] }}
+		solo: func(i int) bool { return solo[i] }, cost: func(i int) time.Duration { return cost[i] }}
 }
 
 // runOne runs one scenario and says whether ctx stopped it.

@@ -135,6 +135,7 @@ func providerProcessOutage(name, desc string, f faults.Fault) scenarios.Scenario
 		Requires:      []string{check.NameFailover, check.NameStickiness, check.NameSessionContinuity},
 		Duration:      10 * time.Second,
 		NeedsDatabase: true,
+		Disruptive:    true, // a process killed or frozen, and a new one started
 		Lab:           func(o *harness.Options) { o.Providers = harness.ProvidersProcess },
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: f}},

@@ -16,6 +16,7 @@ func DatabaseCrash() scenarios.Scenario {
 		Description:   "MariaDB master A is killed (SIGKILL) under load and restarted; it must rejoin replication, converge and lose no acknowledged write.",
 		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
+		Disruptive:    true,
 		Duration:      11 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.DBKill{Side: "a"}}},

@@ -17,6 +17,7 @@ func DatabasePause() scenarios.Scenario {
 		Description:   "MariaDB master A freezes (SIGSTOP) under load and thaws; provider 1 must be taken out while its database hangs, and the pair must converge with no lost write.",
 		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
+		Disruptive:    true,
 		Duration:      11 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.DBPause{Side: "a"}}},

@@ -18,6 +18,7 @@ func DatabaseRestart() scenarios.Scenario {
 		Description:   "MariaDB master A is shut down cleanly under load and started again; replication must resume both ways from where it stopped, with no lost write.",
 		Requires:      []string{check.NameFailover, check.NameReplicationConvergence, check.NameNoLostWrites, check.NameReplicationHealth},
 		NeedsDatabase: true,
+		Disruptive:    true,
 		Duration:      11 * time.Second,
 		Faults: []scenarios.Step{{At: 2 * time.Second, For: scenarios.ProviderFaultFor, Jitter: 300 * time.Millisecond,
 			Fault: faults.DBRestart{Side: "a"}}},

@@ -23,6 +23,7 @@ func MinimumRedundancyDrill() scenarios.Scenario {
 		Description:   "Master provider 1 (master A) with slave provider 2 (master B replicating one way). Provider 1 and its database die; after 1 s the operator switches to the slave. Measures RTO and RPO.",
 		Requires:      []string{check.NameFailover, check.NameNoLostWrites},
 		NeedsDatabase: true,
+		Disruptive:    true,
 		Duration:      8 * time.Second,
 		Lab:           func(o *harness.Options) { o.DB.OneWay = true },
 		Invariants: []string{check.NameStickiness, check.NameSessionContinuity, check.NameFailover,

@@ -194,9 +194,11 @@ func TestPassthroughShutdown(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	assert.ErrorIs(t, bl.Shutdown(ctx), context.DeadlineExceeded)
-	took := time.Since(start)
-	assert.GreaterOrEqual(t, took, 140*time.Millisecond, "waited for the open connection")
-	assert.Less(t, took, time.Second)
+	// It waited for the open connection until the deadline (measured
+	// from the context, not from start: the goroutine may have been
+	// descheduled in between on a busy machine), then cut it.
+	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded, "waited for the open connection until the deadline")
+	assert.Less(t, time.Since(start), 5*time.Second, "and no longer than needed to cut it")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err = conn.Read(make([]byte, 1))
 	assert.Error(t, err, "closed by the hard shutdown")

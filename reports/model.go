@@ -265,6 +265,11 @@ type Agent struct {
 	Users     string   `json:"users"`  // u001-u004
 	SourceIPs []string `json:"source_ips"`
 	Requests  int      `json:"requests"`
+	// Offered is every arrival the agent's schedule made, Dropped those
+	// dropped at its end because their user was still busy: the load it
+	// was asked for, against the Requests it drove.
+	Offered int64 `json:"offered,omitempty"`
+	Dropped int64 `json:"dropped_arrivals,omitempty"`
 	// ClockOffset is how far the agent's clock was ahead of the
 	// coordinator's; its request times were moved back by it. ClockBound
 	// is how wrong a moved time can be.

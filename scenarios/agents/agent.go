@@ -56,11 +56,13 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logger) e
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var arrivals load.Arrivals
+				cfg.Arrivals = &arrivals
 				err := load.Run(ctx, cfg, sinkFunc(func(r history.Request) int64 {
 					_ = w.write(msg{Type: msgRequest, Request: &r})
 					return 0
 				}))
-				m := msg{Type: msgDone}
+				m := msg{Type: msgDone, Offered: arrivals.Offered, Dropped: arrivals.Dropped}
 				if err != nil {
 					m.Err = err.Error()
 				}

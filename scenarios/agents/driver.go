@@ -108,9 +108,18 @@ func (d Driver) Drive(ctx context.Context, cfg load.Config, caPEM []byte, sink l
 	out := make([]reports.Agent, len(runs))
 	var errs []error
 	for i, r := range runs {
+		r.mu.Lock()
 		out[i] = r.rep
-		if r.rep.Died != "" {
-			errs = append(errs, fmt.Errorf("agent %s died: %s", r.task.Agent, r.rep.Died))
+		r.mu.Unlock()
+		// The run's offered load is its agents' together, so that the
+		// report weighs what was offered against what was achieved as it
+		// does for a load run here.
+		if cfg.Arrivals != nil {
+			cfg.Arrivals.Offered += out[i].Offered
+			cfg.Arrivals.Dropped += out[i].Dropped
+		}
+		if out[i].Died != "" {
+			errs = append(errs, fmt.Errorf("agent %s died: %s", r.task.Agent, out[i].Died))
 		}
 	}
 	if ctx.Err() != nil {
@@ -233,6 +242,7 @@ func (r *agentRun) read(sink load.Sink, counters *load.Counters) {
 		case msgDone:
 			r.mu.Lock()
 			r.finished, r.loadErr = true, m.Err
+			r.rep.Offered, r.rep.Dropped = m.Offered, m.Dropped
 			r.mu.Unlock()
 		}
 	}

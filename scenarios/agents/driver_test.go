@@ -94,6 +94,9 @@ func TestDriveMergesAgents(t *testing.T) {
 	}{{"all well", ""}, {"one dies", "a3"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := history.NewRecorder(history.Meta{RunID: "t"})
+			var arrivals load.Arrivals
+			cfg := cfg
+			cfg.Arrivals = &arrivals
 			reps, err := Driver{Agents: 4, Engine: pipeEngine{dies: tc.dies}}.Drive(ctx, cfg, lab.CAPEM(), rec)
 			h := rec.History()
 			require.Len(t, reps, 4)
@@ -117,10 +120,15 @@ func TestDriveMergesAgents(t *testing.T) {
 			if tc.dies == "" {
 				require.NoError(t, err)
 				assert.Len(t, users, 8, "every user's requests are in the merged history")
+				var offered int64
 				for _, r := range reps {
 					assert.Empty(t, r.Died)
 					assert.Positive(t, r.Requests)
+					assert.Positive(t, r.Offered, "agent %s says what its schedule offered", r.ID)
+					offered += r.Offered
 				}
+				assert.Equal(t, offered, arrivals.Offered, "the run's offered load is its agents' together")
+				assert.InDelta(t, 40*2, arrivals.Offered, 40*2*0.25, "about rate × duration arrivals over all agents")
 				return
 			}
 			require.ErrorContains(t, err, "agent a3 died")

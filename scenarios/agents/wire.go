@@ -18,6 +18,11 @@ type msg struct {
 	Clock   time.Time        `json:"clock,omitzero"`
 	Request *history.Request `json:"request,omitempty"`
 	Err     string           `json:"err,omitempty"`
+	// Offered and Dropped, with done, are the agent's arrivals: every
+	// one its schedule made and those dropped at its end because their
+	// user was still busy (load.Arrivals).
+	Offered int64 `json:"offered,omitempty"`
+	Dropped int64 `json:"dropped,omitempty"`
 }
 
 // Message types an agent writes.

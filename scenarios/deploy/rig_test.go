@@ -267,12 +267,16 @@ domains:
 tls:
   ca_file: %[7]s
 clients:
-  source_ips: 127.0.10.1-127.0.10.12
+  source_ips: 127.0.10.1-127.0.10.24
 load:
   # Odd per tenant on purpose: the load serves its users in a fixed
   # rotation, and with an even number per tenant round robin over two
-  # providers would hand every user the same provider each time.
-  users: 10
+  # providers would hand every user the same provider each time. 22 and
+  # not 10: a consistent hash over two providers whose ports change every
+  # run put all 10 addresses on one provider once (a false spread warning
+  # for a good configuration, CI); with 22 that is far rarer (an even
+  # split: 2 in 2^10 against 2 in 2^22).
+  users: 22
   rate: 60
   duration: 3s
   timeout: 3s

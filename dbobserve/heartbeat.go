@@ -56,7 +56,11 @@ func (o *Observer) NoteDelay(to Side, d time.Duration) {
 
 // Lag writes a heartbeat on side from and polls the other side until it
 // is there, up to the context's deadline (60s without one). The lag is
-// counted from the end of the write. Failed reads of the other side count
+// counted from the start of the write: counted from its end, a write that
+// took a second on a busy machine hid a second of a 2 s MASTER_DELAY
+// (measured 1.007 s), so a slow master could pass a lag bound it missed;
+// from its start the measure errs on the long side only, by the write's
+// own time. Failed reads of the other side count
 // as "not yet" (a side may be restarting); the last one is kept in the
 // *NotSeenError.
 func (o *Observer) Lag(ctx context.Context, from Side) (time.Duration, error) {
@@ -87,10 +91,10 @@ func (o *Observer) Lag(ctx context.Context, from Side) (time.Duration, error) {
 			return 0, fmt.Errorf("heartbeat from side %s: %w", from, ctx.Err())
 		}
 	}
+	start := time.Now()
 	if _, err := wdb.ExecContext(ctx, "INSERT IGNORE INTO "+table+" (origin, seq, ts) VALUES (?, ?, NOW(6))", from.String(), seq); err != nil {
 		return 0, &SideError{Side: from, What: "cannot write a heartbeat", Err: err}
 	}
-	start := time.Now()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultHeartbeatWait)

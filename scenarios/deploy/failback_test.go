@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,6 +210,12 @@ func newFailbackRig(t *testing.T) (*tmplData, *providerSwitch) {
 	// again on the same ports, and another rig's port 0 on a shared
 	// address took one of them meanwhile (seen with tests side by side).
 	d := newRigOn(t, [2][2]string{{"127.0.16.1", "127.0.16.2"}, {"127.0.16.3", "127.0.16.4"}})
+	// And ports below the ephemeral range: a port the kernel handed out
+	// (port 0) can meanwhile be taken by anyone's next one, a MariaDB
+	// container's published port on 0.0.0.0 among them (seen in CI with
+	// packages side by side: "bind: address already in use").
+	d.P1A, d.P1B = stableAddr(t, "127.0.16.1"), stableAddr(t, "127.0.16.2")
+	d.P2A, d.P2B = stableAddr(t, "127.0.16.3"), stableAddr(t, "127.0.16.4")
 	addrs := [][]string{{d.P1A, d.P1B}, {d.P2A, d.P2B}}
 	for _, p := range d.providers {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -292,4 +300,21 @@ func (s *providerSwitch) command(down bool) string {
 	}
 	return fmt.Sprintf(`%s && i=0 && while [ "$(cat %s)" != %s ]; do i=$((i+1)); if [ $i -gt 500 ]; then echo "provider not %s after 5s" >&2; exit 1; fi; sleep 0.01; done`,
 		req, s.state, want, want)
+}
+
+// stableAddr is ip with a free port below the kernel's ephemeral range
+// (32768-60999 by default), which the kernel and Docker hand out to
+// others: a provider closed and started again on it finds it still free.
+func stableAddr(t *testing.T, ip string) string {
+	t.Helper()
+	for range 200 {
+		addr := fmt.Sprintf("%s:%d", ip, 20000+rand.IntN(12000))
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			_ = ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range on", ip)
+	return ""
 }

@@ -12,9 +12,11 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # docker CLI, like the harness, honours DOCKER_HOST); without one it says so
 # and goes on: the harness then runs the process backend (two local mariadbd).
 # Skipping is safe either way, the lab also builds missing images on demand.
+# The binary image is made from the binary just built ('images build' alone
+# compiles one of its own: 3 s against 0.4 s).
 define images_or_process
 	@if command -v docker >/dev/null 2>&1 && timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then \
-		echo "$(BIN) images build"; $(BIN) images build; \
+		echo "$(BIN) images build --binary $(BIN)"; $(BIN) images build --binary $(BIN); \
 	else \
 		echo "no Docker engine answers: skipping the image build, the process backend (two local mariadbd) will be used"; \
 	fi
@@ -65,7 +67,7 @@ setup:
 
 ## images: build the lab's container images (no registry needed)
 images: setup build
-	$(BIN) images build
+	$(BIN) images build --binary $(BIN)
 
 ## bench: Go benchmarks of the hot paths
 bench:

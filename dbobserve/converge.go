@@ -49,8 +49,8 @@ type Convergence struct {
 	Waited    time.Duration
 	// Why is the last reason the sides were not converged.
 	Why string
-	// GaveUp, with GiveUpWhenStopped or GiveUpWhenSettled, is why the wait ended before its
-	// bound.
+	// GaveUp, with GiveUpWhenStopped or GiveUpWhenSettled, is why the
+	// wait ended before its bound.
 	GaveUp string
 	// Sums are both sides' checksums of the last round, when that round
 	// read them on both sides.
@@ -101,7 +101,7 @@ func (o *Observer) WaitConverged(ctx context.Context, opts ConvergeOptions) (Con
 		if opts.GiveUpWhenStopped {
 			why = stopped.check(o.Both(wctx), opts.OneWay, time.Now())
 		}
-		if why == "" && opts.GiveUpWhenSettled && opts.Applied && err == nil {
+		if why == "" && opts.GiveUpWhenSettled && err == nil {
 			why = settled.check(round.applied, round.pos, c.Sums, time.Now())
 		}
 		if why != "" {

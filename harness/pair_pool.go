@@ -380,17 +380,18 @@ func (p *Pair) waitReplicating(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, resetBound/2)
 	defer cancel()
 	for {
-		err := p.checkReplication(ctx)
+		st, err := p.Status(ctx)
 		if err == nil {
-			return nil
-		}
-		st, serr := p.Status(ctx)
-		if serr == nil {
+			if err = replicationProblem(st); err == nil {
+				return nil
+			}
 			for _, x := range st.Sides {
 				if !x.SQLRunning && x.LastSQLErrno != 0 {
 					return err
 				}
 			}
+		} else {
+			err = fmt.Errorf("replica status: %w", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -438,6 +439,12 @@ func (p *Pair) checkReplication(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replica status: %w", err)
 	}
+	return replicationProblem(st)
+}
+
+// replicationProblem says what keeps st from the known state's
+// replication: both ways, running, without delay; nil when nothing does.
+func replicationProblem(st mariadb.Status) error {
 	if !st.Healthy() {
 		return fmt.Errorf("replication not running cleanly both ways: %+v", st.Sides)
 	}

@@ -110,24 +110,15 @@ func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 		if len(s.pending) == 0 || ctx.Err() != nil {
 			return 0, false
 		}
-		rank := func(j int) int {
-			switch {
-			case s.plan.solo(j):
-				return 2
-			case s.plan.heavy(j):
-				return 1
-			}
-			return 0
-		}
 		pick := -1
 		for k, j := range s.pending {
 			if s.plan.heavy(j) && s.heavy >= s.plan.heavyMax || s.plan.solo(j) && s.solo > 0 {
 				continue
 			}
 			switch {
-			case pick < 0, rank(j) > rank(s.pending[pick]):
+			case pick < 0, s.rank(j) > s.rank(s.pending[pick]):
 				pick = k
-			case rank(j) == rank(s.pending[pick]) && s.plan.cost != nil && s.plan.cost(j) > s.plan.cost(s.pending[pick]):
+			case s.rank(j) == s.rank(s.pending[pick]) && s.plan.cost != nil && s.plan.cost(j) > s.plan.cost(s.pending[pick]):
 				pick = k
 			}
 		}
@@ -145,6 +136,17 @@ func (s *laneScheduler) next(ctx context.Context) (i int, ok bool) {
 		}
 		s.cond.Wait() // what is left waits for a heavy slot or its solo turn
 	}
+}
+
+// rank orders the kinds of call: solo ones first, then heavy, then light.
+func (s *laneScheduler) rank(j int) int {
+	switch {
+	case s.plan.solo(j):
+		return 2
+	case s.plan.heavy(j):
+		return 1
+	}
+	return 0
 }
 
 func (s *laneScheduler) done(i int) {

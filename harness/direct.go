@@ -15,7 +15,7 @@ import (
 // tenant, bypassing the balancer, and sends one message with a chosen id.
 // Drills use it to write the same row on both masters on purpose.
 func (l *Lab) SendDirect(ctx context.Context, provider, tenant, user, msgID string) error {
-	addr, ok := l.internal[provider][tenant]
+	addr, ok := l.Internal()[provider][tenant]
 	if !ok {
 		return fmt.Errorf("send %s directly: provider %s serves no tenant %s in this lab", msgID, provider, tenant)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -67,6 +68,13 @@ type Options struct {
 	// by signals. Process providers need the MariaDB pair (their only
 	// shared state) and TLS offloading, and run no broken mode.
 	Providers string
+	// Nodes is NodesInProcess (default) or NodesContainers: the balancer,
+	// the providers and the clearing service as containers of Image on
+	// Network. Container nodes need the MariaDB pair and TLS offloading,
+	// and run no broken provider mode.
+	Nodes   string
+	Network *LabNetwork
+	Image   string
 	// Balancer and Provider are the broken modes of the negative controls.
 	Balancer BalancerBroken
 	Provider ProviderBroken
@@ -134,6 +142,31 @@ func (o Options) withDefaults() (Options, error) {
 	default:
 		return o, fmt.Errorf("lab providers %q: want %q or %q", o.Providers, ProvidersInProcess, ProvidersProcess)
 	}
+	switch o.Nodes {
+	case "":
+		o.Nodes = NodesInProcess
+	case NodesInProcess:
+	case NodesContainers:
+		switch {
+		case o.Network == nil || o.Image == "":
+			return o, errors.New("lab nodes as containers need the run's lab network and the regify-verify image (regify-verify run --nodes containers makes both)")
+		case o.Database != DatabasePair:
+			return o, errors.New("lab nodes as containers need the MariaDB pair: it is the only state two provider containers can share")
+		case o.Mode != ModeOffload:
+			return o, errors.New("lab nodes as containers run with TLS offloading only; passthrough runs in process")
+		case o.Provider != (ProviderBroken{}):
+			return o, errors.New("lab nodes as containers run no broken provider; negative controls with a broken provider run in process")
+		}
+		o.Providers = ProvidersProcess // each provider is a process of its own
+		// The coordinator's own clients (probes) come from its address
+		// on the lab network; agents' from theirs.
+		o.Plan.Clients = slices.Clone(o.Plan.Clients)
+		for i := range o.Plan.Clients {
+			o.Plan.Clients[i] = o.Network.Gateway
+		}
+	default:
+		return o, fmt.Errorf("lab nodes %q: want %q or %q", o.Nodes, NodesInProcess, NodesContainers)
+	}
 	if o.HealthInterval == 0 {
 		o.HealthInterval = 250 * time.Millisecond
 	}
@@ -172,12 +205,16 @@ type Lab struct {
 	procs     map[string]*providerProcess // with ProvidersProcess
 	binary    string                      // the regify-verify binary procs run
 	clearing  []*fakeprovider.Clearing
-	pair      *Pair // nil with DatabaseMemory
+	pair      *Pair           // nil with DatabaseMemory
+	nodes     *containerNodes // with NodesContainers
 	memory    *fakeprovider.MemoryStore
 
 	// Endpoints, filled as the lab comes up.
-	domains      []Endpoint
-	internal     map[string]map[string]string // provider -> domain -> ip:port
+	domains []Endpoint
+	// internal maps provider -> domain -> ip:port; a container node's
+	// changes when it restarts, under internalMu.
+	internalMu   sync.Mutex
+	internal     map[string]map[string]string
 	clearingAddr []string
 
 	closeOnce sync.Once
@@ -216,13 +253,23 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 			_ = l.Close(cctx)
 		}
 	}()
-	if opts.Providers == ProvidersProcess {
+	if opts.Providers == ProvidersProcess && opts.Nodes == NodesInProcess {
 		if l.binary, err = Binary(); err != nil {
 			return nil, err
 		}
 	}
 	if l.ca, err = pki.NewCA("regify-verify lab " + opts.RunID); err != nil {
 		return nil, fmt.Errorf("lab certificates: %w", err)
+	}
+	if opts.Nodes == NodesContainers {
+		if err := l.upContainers(ctx); err != nil {
+			return nil, err
+		}
+		if err := l.waitHealthy(ctx, 20*time.Second); err != nil {
+			return nil, err
+		}
+		l.log.Info("lab up", "mode", opts.Mode, "database", opts.Database, "nodes", opts.Nodes)
+		return l, nil
 	}
 	if err := l.startClearing(ctx); err != nil {
 		return nil, err
@@ -306,7 +353,7 @@ func (l *Lab) startProviders(ctx context.Context) error {
 		var clearing []string
 		for j, addr := range l.clearingAddr {
 			link := clearingLink(pp.ID, j)
-			at, err := l.links.Add(link, l.opts.Plan.wiresListen(), addr)
+			at, err := l.links.Add(link, l.wiresListen(), addr)
 			if err != nil {
 				return err
 			}
@@ -417,7 +464,7 @@ func (l *Lab) databaseDSN(ctx context.Context, i int, id string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	at, err := l.links.Add(databaseLink(id), l.opts.Plan.wiresListen(), upstream)
+	at, err := l.links.Add(databaseLink(id), l.wiresListen(), upstream)
 	if err != nil {
 		return "", err
 	}
@@ -443,8 +490,10 @@ func (l *Lab) leafFor(domain string) (*pki.Leaf, error) {
 	return leaf, nil
 }
 
-func (l *Lab) startBalancer(ctx context.Context) error {
-	cfg := lb.Config{
+// balancerBase is the balancer's configuration without listeners, pools
+// and certificates: what every lab balancer has.
+func (l *Lab) balancerBase() lb.Config {
+	return lb.Config{
 		BackendHeader: "X-Regify-Backend",
 		HealthCheck: lb.HealthCheck{
 			Interval: l.opts.HealthInterval,
@@ -457,6 +506,24 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 		Timeouts: lb.Timeouts{Connect: time.Second, Backend: 5 * time.Second},
 		Broken:   l.opts.Balancer,
 	}
+}
+
+// balancerPool is domain's pool: every provider through a wire of its
+// own from the balancer.
+func (l *Lab) balancerPool(domain string) (lb.Pool, error) {
+	pool := lb.Pool{Name: domain, Host: domain}
+	for _, pp := range l.opts.Plan.Providers {
+		at, err := l.links.Add(balancerLink(pp.ID, domain), l.wiresListen(), l.Internal()[pp.ID][domain])
+		if err != nil {
+			return pool, err
+		}
+		pool.Backends = append(pool.Backends, lb.Backend{Name: pp.ID + "-" + domain, Address: at, Provider: pp.ID})
+	}
+	return pool, nil
+}
+
+func (l *Lab) startBalancer(ctx context.Context) error {
+	cfg := l.balancerBase()
 	// The public ports are opened here and handed to the balancer still
 	// open: the redirect must name the https port before the balancer
 	// starts, and a port picked and released could be taken meanwhile
@@ -483,14 +550,9 @@ func (l *Lab) startBalancer(ctx context.Context) error {
 		}
 		cert := leaf.TLS
 		cfg.Certificates = append(cfg.Certificates, lb.Certificate{Names: []string{d.Name}, TLS: &cert})
-		pool := lb.Pool{Name: d.Name, Host: d.Name}
-		for _, pp := range l.opts.Plan.Providers {
-			name := balancerLink(pp.ID, d.Name)
-			at, err := l.links.Add(name, l.opts.Plan.wiresListen(), l.internal[pp.ID][d.Name])
-			if err != nil {
-				return err
-			}
-			pool.Backends = append(pool.Backends, lb.Backend{Name: pp.ID + "-" + d.Name, Address: at, Provider: pp.ID})
+		pool, err := l.balancerPool(d.Name)
+		if err != nil {
+			return err
 		}
 		cfg.Pools = append(cfg.Pools, pool)
 		main := lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: hostPort(d.PublicIP, d.HTTPSPort), Pool: d.Name, Host: d.Name, Open: https}
@@ -588,7 +650,7 @@ func (l *Lab) WaitBackendsUp(ctx context.Context, bound time.Duration) []string 
 // downBackends names the backends the balancer has out of service now.
 func (l *Lab) downBackends() []string {
 	var down []string
-	for _, p := range l.lb().Health().Pools {
+	for _, p := range l.health().Pools {
 		for _, b := range p.Backends {
 			if !b.Up {
 				down = append(down, b.Name)
@@ -608,6 +670,9 @@ func (l *Lab) Close(ctx context.Context) error {
 			f()
 			took[name] = time.Since(start).Round(time.Millisecond)
 		}
+		step("nodes", func() {
+			errs = append(errs, l.nodes.close(ctx))
+		})
 		step("balancer", func() {
 			if b := l.lb(); b != nil {
 				errs = append(errs, b.Shutdown(ctx))
@@ -659,28 +724,55 @@ func (l *Lab) Roots() *x509.CertPool { return l.ca.Pool() }
 func (l *Lab) CAPEM() []byte { return append([]byte(nil), l.ca.PEM...) }
 
 // Internal maps provider -> domain -> the provider's internal ip:port.
-func (l *Lab) Internal() map[string]map[string]string { return l.internal }
+func (l *Lab) Internal() map[string]map[string]string {
+	l.internalMu.Lock()
+	defer l.internalMu.Unlock()
+	out := make(map[string]map[string]string, len(l.internal))
+	for id, m := range l.internal {
+		out[id] = maps.Clone(m)
+	}
+	return out
+}
 
 // ClearingAddrs are the clearing service's addresses, one per connection.
 func (l *Lab) ClearingAddrs() []string { return append([]string(nil), l.clearingAddr...) }
 
 // Cleared says how often each message was charged by the clearing service;
 // keys are fakeprovider.MessageKey(tenant, id).
-func (l *Lab) Cleared() map[string]int {
+func (l *Lab) Cleared(ctx context.Context) (map[string]int, error) {
+	if l.nodes != nil {
+		return l.clearedByContainer(ctx)
+	}
 	out := map[string]int{}
 	for _, c := range l.clearing {
 		for k, n := range c.Counts() {
 			out[k] += n
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Pair is the MariaDB pair, or nil when the lab runs on the memory store.
 func (l *Lab) Pair() *Pair { return l.pair }
 
 // BalancerSnapshot is what the balancer's admin endpoint would show.
-func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.lb().Health() }
+func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.health() }
+
+// health is the balancer's view of its backends: the in-process
+// balancer's, or what a balancer container's admin endpoint says (every
+// backend down while it cannot be read: a stopped or frozen balancer
+// serves nobody).
+func (l *Lab) health() lb.Snapshot {
+	if l.nodes == nil {
+		return l.lb().Health()
+	}
+	s, err := l.adminSnapshot(context.Background(), l.nodes.balancer.addr())
+	if err != nil {
+		l.log.Debug("balancer admin endpoint", "err", err)
+		return lb.Snapshot{Pools: []lb.PoolStatus{{Name: "(balancer unreachable)", Backends: []lb.BackendStatus{{Name: "balancer", LastError: err.Error()}}}}}
+	}
+	return s
+}
 
 // WaitProvider waits until the balancer sees every backend of a provider
 // up (or, with up false, down), for at most bound.
@@ -691,7 +783,7 @@ func (l *Lab) WaitProvider(ctx context.Context, id string, up bool, bound time.D
 	defer t.Stop()
 	for {
 		done := true
-		for _, p := range l.lb().Health().Pools {
+		for _, p := range l.health().Pools {
 			for _, b := range p.Backends {
 				if b.Provider == id && b.Up != up {
 					done = false

@@ -14,6 +14,11 @@ import (
 func (l *Lab) provider(id string) (*fakeprovider.Provider, error) {
 	p, ok := l.providers[id]
 	if !ok {
+		if l.nodes != nil {
+			if _, err := l.nodes.provider(id); err == nil {
+				return nil, fmt.Errorf("provider %s runs as a container", id)
+			}
+		}
 		if _, proc := l.procs[id]; proc {
 			return nil, fmt.Errorf("provider %s runs as a process", id)
 		}
@@ -27,6 +32,13 @@ func (l *Lab) provider(id string) (*fakeprovider.Provider, error) {
 func (l *Lab) CrashProvider(ctx context.Context, id string) error {
 	if proc, ok := l.procs[id]; ok {
 		return proc.kill()
+	}
+	if l.nodes != nil {
+		n, err := l.nodes.provider(id)
+		if err != nil {
+			return err
+		}
+		return n.kill(ctx)
 	}
 	p, err := l.provider(id)
 	if err != nil {
@@ -42,6 +54,9 @@ func (l *Lab) RestartProvider(ctx context.Context, id string) error {
 	if proc, ok := l.procs[id]; ok {
 		return proc.start(ctx)
 	}
+	if l.nodes != nil {
+		return l.restartProviderContainer(ctx, id)
+	}
 	p, err := l.provider(id)
 	if err != nil {
 		return err
@@ -53,8 +68,8 @@ func (l *Lab) RestartProvider(ctx context.Context, id string) error {
 // answer again (off). A provider process cannot be told to; PauseProvider
 // freezes it instead.
 func (l *Lab) HangProvider(ctx context.Context, id string, on bool) error {
-	if _, ok := l.procs[id]; ok {
-		return fmt.Errorf("provider %s runs as a process and has no hang switch: use provider-pause (SIGSTOP) on it", id)
+	if _, ok := l.procs[id]; ok || l.nodes != nil {
+		return fmt.Errorf("provider %s runs as a process and has no hang switch: use provider-pause (SIGSTOP, or a frozen container) on it", id)
 	}
 	p, err := l.provider(id)
 	if err != nil {
@@ -67,6 +82,13 @@ func (l *Lab) HangProvider(ctx context.Context, id string, on bool) error {
 // PauseProvider freezes a provider process (SIGSTOP) or thaws it
 // (SIGCONT). In-process providers cannot be frozen apart from the lab.
 func (l *Lab) PauseProvider(ctx context.Context, id string, on bool) error {
+	if l.nodes != nil {
+		n, err := l.nodes.provider(id)
+		if err != nil {
+			return err
+		}
+		return n.pause(ctx, on)
+	}
 	proc, ok := l.procs[id]
 	if !ok {
 		if _, err := l.provider(id); err != nil {
@@ -137,6 +159,13 @@ func (l *Lab) StopBalancer(ctx context.Context) error {
 	if l.lbStopped {
 		return nil
 	}
+	if l.nodes != nil {
+		if err := l.nodes.balancer.kill(ctx); err != nil {
+			return err
+		}
+		l.lbStopped = true
+		return nil
+	}
 	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	cancel() // no draining: a crash, not a reload
 	_ = l.balancer.Shutdown(hard)
@@ -153,6 +182,9 @@ func (l *Lab) StartBalancer(ctx context.Context) error {
 	defer l.lbMu.Unlock()
 	if !l.lbStopped {
 		return nil
+	}
+	if l.nodes != nil {
+		return l.restartBalancerContainer(ctx)
 	}
 	b, err := lb.New(l.lbCfg, l.log.With("component", "lb"))
 	if err != nil {
@@ -171,4 +203,39 @@ func (l *Lab) BalancerStopped() bool {
 	l.lbMu.Lock()
 	defer l.lbMu.Unlock()
 	return l.lbStopped
+}
+
+// restartProviderContainer starts a killed provider container again and
+// points the balancer's wires at its address, which may have changed.
+func (l *Lab) restartProviderContainer(ctx context.Context, id string) error {
+	n, err := l.nodes.provider(id)
+	if err != nil {
+		return err
+	}
+	if err := n.start(ctx); err != nil {
+		return err
+	}
+	l.noteProviderAddr(id, n.addr())
+	for d, addr := range l.Internal()[id] {
+		if err := l.links.Retarget(balancerLink(id, d), addr); err != nil {
+			return fmt.Errorf("follow restarted provider %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// restartBalancerContainer starts the killed balancer container again
+// (lbMu held). Clients reach it by its address: one that changed cannot
+// be followed, and says so.
+func (l *Lab) restartBalancerContainer(ctx context.Context) error {
+	n := l.nodes.balancer
+	before := n.addr()
+	if err := n.start(ctx); err != nil {
+		return err
+	}
+	l.lbStopped = false
+	if after := n.addr(); after != before {
+		return fmt.Errorf("the balancer container came back on %s, not %s: its clients cannot follow (another container took the address meanwhile)", after, before)
+	}
+	return nil
 }

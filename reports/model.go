@@ -264,7 +264,11 @@ type Agent struct {
 	Engine    string   `json:"engine"` // local, …
 	Users     string   `json:"users"`  // u001-u004
 	SourceIPs []string `json:"source_ips"`
-	Requests  int      `json:"requests"`
+	// SeenAs are the client addresses the balancer saw for the agent's
+	// requests (the last hop of X-Forwarded-For its providers report),
+	// at most 16.
+	SeenAs   []string `json:"seen_as,omitempty"`
+	Requests int      `json:"requests"`
 	// Offered is every arrival the agent's schedule made, Dropped those
 	// dropped at its end because their user was still busy: the load it
 	// was asked for, against the Requests it drove.

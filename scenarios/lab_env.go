@@ -151,7 +151,11 @@ func (s *lagSampler) samples() []history.LagSample {
 // master.
 func (e *labEnv) Final(ctx context.Context, s FinalSpec) (history.Final, error) {
 	lab, bound := e.lab, s.ConvergeBound
-	final := history.Final{Lag: s.Lag, Clearing: &history.ClearingState{Cleared: StripTenant(lab.Cleared())}}
+	cleared, err := lab.Cleared(ctx)
+	if err != nil {
+		return history.Final{Lag: s.Lag}, err
+	}
+	final := history.Final{Lag: s.Lag, Clearing: &history.ClearingState{Cleared: StripTenant(cleared)}}
 	if s.Backends {
 		final.Balancer = backendsBack(ctx, lab, bound)
 	}

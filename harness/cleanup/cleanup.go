@@ -54,6 +54,10 @@ func NewRun() (*Run, error) {
 	return &Run{ID: "rv" + hex.EncodeToString(b[:]), owner: SelfOwner()}, nil
 }
 
+// RunOf is the run with a given id (a lab's, which names everything it
+// makes), owned by this process.
+func RunOf(id string) *Run { return &Run{ID: id, owner: SelfOwner()} }
+
 // Labels are the labels for a Docker object of this run.
 func (r *Run) Labels() map[string]string {
 	return map[string]string{LabelRun: r.ID, LabelOwner: r.owner}

@@ -139,7 +139,7 @@ func commitInitialised(ctx context.Context, cli *client.Client, base, tag string
 		return fmt.Errorf("wait for the initialisation: %w", err)
 	case r := <-wait.Result:
 		if r.StatusCode != 0 {
-			return fmt.Errorf("the initialisation exited with %d: %s", r.StatusCode, containerLog(ctx, cli, id))
+			return fmt.Errorf("the initialisation exited with %d: %s", r.StatusCode, ContainerLog(ctx, cli, id))
 		}
 	}
 	if _, err := cli.ContainerCommit(ctx, id, client.ContainerCommitOptions{
@@ -182,8 +182,8 @@ func tarFiles(files map[string]string) (io.Reader, error) {
 	return &buf, nil
 }
 
-// containerLog is the tail of a container's output, for an error.
-func containerLog(ctx context.Context, cli *client.Client, id string) string {
+// ContainerLog is the last lines a container wrote, for an error message.
+func ContainerLog(ctx context.Context, cli *client.Client, id string) string {
 	rc, err := cli.ContainerLogs(context.WithoutCancel(ctx), id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "20"})
 	if err != nil {
 		return "(no log: " + err.Error() + ")"

@@ -20,9 +20,10 @@ import (
 // replication cut too.
 
 // replSubnets is where the subnets come from: the benchmarking range
-// (RFC 2544), which no real network routes, in blocks of 8 addresses
+// (RFC 2544), which no real network routes, its lower half (lab networks
+// take the upper), in blocks of 8 addresses
 // (network, gateway, the two servers).
-var replSubnets = netip.MustParsePrefix("198.18.0.0/15")
+var replSubnets = netip.MustParsePrefix("198.18.0.0/16")
 
 const (
 	replSubnetBits = 29

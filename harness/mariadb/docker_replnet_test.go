@@ -17,7 +17,7 @@ func TestReplSubnet(t *testing.T) {
 		{0, "198.18.0.0/29"},
 		{1, "198.18.0.8/29"},
 		{32, "198.18.1.0/29"},
-		{replBlocks() - 1, "198.19.255.248/29"},
+		{replBlocks() - 1, "198.18.255.248/29"},
 	}
 	for _, c := range cases {
 		got := replSubnet(c.n)

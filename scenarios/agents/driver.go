@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/regify-verify/regify-verify/history"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
@@ -40,7 +43,10 @@ type Conn interface {
 type Driver struct {
 	Agents int
 	Engine Engine
-	Log    *slog.Logger
+	// OwnAddress has every agent send from its own address (Task's): the
+	// agents run as containers beside the lab's nodes.
+	OwnAddress bool
+	Log        *slog.Logger
 }
 
 // clockWait bounds a clock comparison.
@@ -70,12 +76,15 @@ func (d Driver) Drive(ctx context.Context, cfg load.Config, caPEM []byte, sink l
 		}
 	}()
 	for i, t := range tasks {
+		if d.OwnAddress {
+			t.OwnAddress, t.SourceIPs = true, nil
+		}
 		conn, err := d.Engine.Start(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("start agent %s on %s: %w", t.Agent, d.Engine.Name(), err)
 		}
 		r := &agentRun{task: t, conn: conn, clocks: make(chan time.Time, 1), done: make(chan struct{}), log: log}
-		r.rep = reports.Agent{ID: t.Agent, Engine: d.Engine.Name(), SourceIPs: t.SourceIPs,
+		r.rep = reports.Agent{ID: t.Agent, Engine: d.Engine.Name(), SourceIPs: slices.Clone(t.SourceIPs),
 			Users: fmt.Sprintf("u%03d-u%03d", t.FirstUser+1, t.FirstUser+t.Users)}
 		runs[i] = r
 		go r.read(sink, cfg.Counters)
@@ -232,6 +241,7 @@ func (r *agentRun) read(sink load.Sink, counters *load.Counters) {
 			r.mu.Lock()
 			off := r.offset
 			r.rep.Requests++
+			r.noteAddresses(req)
 			r.mu.Unlock()
 			req.Start = req.Start.Add(-off)
 			if !req.Scheduled.IsZero() {
@@ -302,6 +312,26 @@ wait:
 		r.rep.Died = "it ended before its load did"
 	case r.loadErr != "":
 		r.rep.Died = "its load stopped: " + r.loadErr
+	}
+}
+
+// maxSeenAs bounds the balancer's views of an agent's clients listed in
+// its report (an agent with 100 users on loopback has 100).
+const maxSeenAs = 16
+
+// noteAddresses records (r.mu held) where req was sent from, when the
+// agent chose its own address, and the client address the balancer saw
+// (the last hop of X-Forwarded-For, as the provider reports it).
+func (r *agentRun) noteAddresses(req history.Request) {
+	if r.task.OwnAddress && req.SourceIP != "" && !slices.Contains(r.rep.SourceIPs, req.SourceIP) {
+		r.rep.SourceIPs = append(r.rep.SourceIPs, req.SourceIP)
+	}
+	if req.Seen == nil || req.Seen.XForwardedFor == "" || len(r.rep.SeenAs) >= maxSeenAs {
+		return
+	}
+	hops := strings.Split(req.Seen.XForwardedFor, ",")
+	if last := strings.TrimSpace(hops[len(hops)-1]); !slices.Contains(r.rep.SeenAs, last) {
+		r.rep.SeenAs = append(r.rep.SeenAs, last)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 
@@ -33,9 +34,14 @@ type Task struct {
 	Users     int `json:"users"`
 	AllUsers  int `json:"all_users"`
 	// SourceIPs are the share's users' source addresses, one per user.
-	SourceIPs []string         `json:"source_ips"`
-	Domains   []history.Domain `json:"domains"`
-	Password  string           `json:"password"`
+	SourceIPs []string `json:"source_ips"`
+	// OwnAddress sends every user's requests from the agent's own
+	// address towards the balancer instead of SourceIPs: an agent in a
+	// container on the lab network, which has one address and is seen by
+	// it (lab nodes as containers).
+	OwnAddress bool             `json:"own_address,omitempty"`
+	Domains    []history.Domain `json:"domains"`
+	Password   string           `json:"password"`
 	// CAPEM is the trust roots, PEM.
 	CAPEM    string        `json:"ca_pem"`
 	Rate     int           `json:"rate"` // the share of the requests per second
@@ -101,6 +107,16 @@ func (t Task) Load() (load.Config, error) {
 		Users: t.Users, FirstUser: t.FirstUser, AllUsers: t.AllUsers, Domains: t.Domains,
 		Password: t.Password, CA: ca, Rate: t.Rate, Duration: t.Duration, Timeout: t.Timeout, Seed: t.Seed,
 	}
+	if t.OwnAddress {
+		a, err := ownAddress(t.Domains)
+		if err != nil {
+			return load.Config{}, fmt.Errorf("agent %s: %w", t.Agent, err)
+		}
+		for range t.Users {
+			cfg.SourceIPs = append(cfg.SourceIPs, a)
+		}
+		return cfg, nil
+	}
 	for _, s := range t.SourceIPs {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
@@ -109,4 +125,22 @@ func (t Task) Load() (load.Config, error) {
 		cfg.SourceIPs = append(cfg.SourceIPs, a)
 	}
 	return cfg, nil
+}
+
+// ownAddress is the address this machine sends from towards the first
+// domain's public IP (a UDP socket is connected, nothing is sent).
+func ownAddress(domains []history.Domain) (netip.Addr, error) {
+	if len(domains) == 0 {
+		return netip.Addr{}, errors.New("no domain to find the own address towards")
+	}
+	c, err := net.Dial("udp", net.JoinHostPort(domains[0].PublicIP, "443"))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find the own address towards %s: %w", domains[0].PublicIP, err)
+	}
+	defer c.Close()
+	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find the own address towards %s: %w", domains[0].PublicIP, err)
+	}
+	return ap.Addr().Unmap(), nil
 }

@@ -166,7 +166,7 @@ func (l *Lab) noteProviderAddr(id string, ip netip.Addr) {
 // gateway for container nodes, else the plan's.
 func (l *Lab) wiresListen() string {
 	if l.nodes != nil {
-		return l.opts.Network.Gateway.String()
+		return net.JoinHostPort(l.opts.Network.Gateway.String(), "0")
 	}
 	return l.opts.Plan.wiresListen()
 }
@@ -177,7 +177,7 @@ func (l *Lab) wiresListen() string {
 // container sees the directory). files are those files' contents by name.
 func (l *Lab) balancerConfig(dir string) (cfg lb.Config, files map[string][]byte, err error) {
 	cfg = l.balancerBase()
-	cfg.Admin = ":" + strconv.Itoa(adminPort)
+	cfg.Admin = "0.0.0.0:" + strconv.Itoa(adminPort)
 	files = map[string][]byte{}
 	for k, d := range l.opts.Plan.Domains {
 		leaf, err := l.leafFor(d.Name)
@@ -193,8 +193,8 @@ func (l *Lab) balancerConfig(dir string) (cfg lb.Config, files map[string][]byte
 		}
 		cfg.Pools = append(cfg.Pools, pool)
 		cfg.Listeners = append(cfg.Listeners,
-			lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: ":" + strconv.Itoa(httpsPort+k), Pool: d.Name, Host: d.Name},
-			lb.Listener{Name: d.Name + "-http", Mode: lb.ModeRedirect, Address: ":" + strconv.Itoa(httpPort+k), Pool: d.Name, Host: d.Name, RedirectPort: httpsPort + k},
+			lb.Listener{Name: d.Name + "-https", Mode: lb.ModeHTTPS, Address: "0.0.0.0:" + strconv.Itoa(httpsPort+k), Pool: d.Name, Host: d.Name},
+			lb.Listener{Name: d.Name + "-http", Mode: lb.ModeRedirect, Address: "0.0.0.0:" + strconv.Itoa(httpPort+k), Pool: d.Name, Host: d.Name, RedirectPort: httpsPort + k},
 		)
 	}
 	b, err := yaml.Marshal(cfg)

@@ -67,7 +67,9 @@ func CreateLabNetwork(ctx context.Context, cli *client.Client, run *cleanup.Run,
 			if _, err := cli.NetworkCreate(ctx, n.config, client.NetworkCreateOptions{ConfigOnly: true, Labels: run.Labels(), IPAM: ipam}); err != nil {
 				return nil, fmt.Errorf("create the lab network's address configuration: %w", err)
 			}
-			opts = client.NetworkCreateOptions{Driver: "bridge", Scope: "swarm", Attachable: true, ConfigFrom: n.config, Labels: run.Labels()}
+			// Such a network takes no labels either: a sweep finds it by
+			// its configuration network's (cleanup.Sweep).
+			opts = client.NetworkCreateOptions{Driver: "bridge", Scope: "swarm", Attachable: true, ConfigFrom: n.config}
 		}
 		if _, err := cli.NetworkCreate(ctx, n.Name, opts); err != nil {
 			if n.config != "" {

@@ -27,7 +27,8 @@ type labEnv struct {
 func LabOpener(base harness.Options) Opener {
 	return func(ctx context.Context, sc Scenario, users int) (Environment, error) {
 		opts := base
-		if sc.NeedsDatabase {
+		// Provider containers share their state only through the pair.
+		if sc.NeedsDatabase || opts.Nodes == harness.NodesContainers {
 			opts.Database = harness.DatabasePair
 		}
 		if sc.Lab != nil {

@@ -29,7 +29,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote] [--swarm-init]] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote] [--swarm-init]] [--nodes inprocess|containers] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -47,6 +47,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
 	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network; one scenario a run) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
 	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote or swarm: where agents connect")
+	nodes := fs.String("nodes", harness.NodesInProcess, "where the lab's balancer, providers and clearing service run: inprocess (the fastest) or containers (each a container of the regify-verify image on a lab network, beside the agents, which then need --engine swarm: the balancer sees every agent's own address, a provider crash is a SIGKILL and a pause a frozen container)")
 	swarmInit := fs.Bool("swarm-init", false, "with --engine swarm on an engine outside any swarm: make it a single-node swarm for the run and leave the swarm at the end")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
@@ -127,11 +128,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if (*engine == "remote" || *engine == "swarm") && *nAgents > 0 && len(specs) != 1 {
 		return usageError{fmt.Errorf("--engine %s: agents serve one scenario and end; name one with --scenario (%d chosen)", *engine, len(specs))}
 	}
-	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit}, e)
-	if err != nil {
+	if err := checkNodes(*nodes, *nAgents, *engine); err != nil {
 		return usageError{err}
 	}
-	defer closeDriver()
 	if *rate < 0 || *duration < 0 {
 		return usageError{errors.New("--rate and --duration must not be negative")}
 	}
@@ -144,6 +143,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		return printSchedules(e, specs, *seed, *duration)
 	}
+	base := harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}}
+	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit, nodes: *nodes}, &base, e)
+	if err != nil {
+		return usageError{err}
+	}
+	defer closeDriver()
 	if err := os.MkdirAll(filepath.Join(*out, "history"), 0o755); err != nil {
 		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}
 	}
@@ -163,7 +168,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		Config: scenarios.Config{
 			Seed: *seed, RunID: runID, Users: *users, Rate: *rate, Duration: *duration,
 			HistoryDir: filepath.Join(*out, "history"), Counters: counters, Logger: labLogger(e), Load: loadDriver,
-			Base: harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}},
+			Base: base,
 		},
 		OnScenario: func(name string, done *reports.Scenario) {
 			if done == nil {
@@ -309,15 +314,31 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // agentOptions are the flags of --agents.
 type agentOptions struct {
-	n              int
-	engine, listen string
-	swarmInit      bool
+	n                     int
+	engine, listen, nodes string
+	swarmInit             bool
+}
+
+// checkNodes refuses --nodes values and combinations that cannot run: the
+// lab's nodes as containers need their load from containers beside them
+// (from this machine every user would have one address, and stickiness
+// would pass without being tested).
+func checkNodes(nodes string, agents int, engine string) error {
+	switch {
+	case nodes == harness.NodesInProcess:
+		return nil
+	case nodes != harness.NodesContainers:
+		return fmt.Errorf("--nodes %q: want %s or %s", nodes, harness.NodesInProcess, harness.NodesContainers)
+	case agents == 0 || engine != "swarm":
+		return errors.New("--nodes containers: the load must come from containers beside the lab's, each with its own address, or the balancer would see every user as this machine; add --agents N --engine swarm (with --swarm-init on an engine outside a swarm)")
+	}
+	return nil
 }
 
 // agentDriver is the load driver of --agents and --engine: nil without
 // agents. done releases what it holds (the remote engine's listener, the
 // swarm service).
-func agentDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+func agentDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
 	done = func() {}
 	switch {
 	case o.n < 0:
@@ -336,7 +357,7 @@ func agentDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadD
 		fmt.Fprintf(e.stderr, "waiting for %d agents at %s: start each with\n  regify-verify agent --coordinator %s --index I   (I = 1 … %d)\n", o.n, r.URL(), r.URL(), o.n)
 		return agents.Driver{Agents: o.n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
 	case "swarm":
-		return swarmDriver(ctx, o, e)
+		return swarmDriver(ctx, o, base, e)
 	case "kubernetes":
 		return nil, done, errors.New("--engine kubernetes: not available yet; 'regify-verify agents manifest' prints the Kubernetes Job whose pods connect to a run with --engine remote")
 	}
@@ -344,8 +365,10 @@ func agentDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadD
 }
 
 // swarmDriver starts the agents as a swarm service of the regify-verify
-// image (built when missing), connecting back to a Remote.
-func swarmDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+// image (built when missing), connecting back to a Remote. With the lab's
+// nodes as containers the service's replicas join a lab network made for
+// the run, which base's labs then use.
+func swarmDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
 	done = func() {}
 	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Log: e.log})
 	if err != nil {
@@ -355,16 +378,26 @@ func swarmDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.LoadD
 	if err != nil {
 		return nil, done, err
 	}
-	r, err := agents.NewRemote(o.listen, 2*time.Minute)
+	so := agents.SwarmOptions{Agents: o.n, Image: image, Init: o.swarmInit, Run: run, Log: e.log}
+	var s *agents.Swarm
+	if o.nodes == harness.NodesContainers {
+		s, err = agents.StartSwarmOnLab(ctx, so, 2*time.Minute)
+		if err == nil {
+			base.Nodes, base.Network, base.Image = harness.NodesContainers, s.LabNetwork(), image
+		}
+	} else {
+		var r *agents.Remote
+		if r, err = agents.NewRemote(o.listen, 2*time.Minute); err != nil {
+			return nil, done, err
+		}
+		if s, err = agents.StartSwarm(ctx, r, so); err != nil {
+			_ = r.Close()
+		}
+	}
 	if err != nil {
 		return nil, done, err
 	}
-	s, err := agents.StartSwarm(ctx, r, agents.SwarmOptions{Agents: o.n, Coordinator: r.URL(), Image: image, Init: o.swarmInit, Run: run, Log: e.log})
-	if err != nil {
-		_ = r.Close()
-		return nil, done, err
-	}
-	return agents.Driver{Agents: o.n, Engine: s, Log: e.log}, func() {
+	return agents.Driver{Agents: o.n, Engine: s, OwnAddress: o.nodes == harness.NodesContainers, Log: e.log}, func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err := s.Close(cctx); err != nil {

@@ -1,14 +1,17 @@
 package cleanup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
 
@@ -74,10 +77,18 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("list networks of regify-verify runs: %w", err)
 		}
+		// A config-only network goes after the networks made from it,
+		// which carry no labels (Docker refuses them there).
+		slices.SortStableFunc(nl.Items, func(a, b network.Summary) int {
+			return cmp.Compare(btoi(a.ConfigOnly), btoi(b.ConfigOnly))
+		})
 		for _, n := range nl.Items {
 			if !doomed(n.Labels[LabelOwner]) {
 				rep.Kept++
 				continue
+			}
+			if n.ConfigOnly {
+				rep.Networks = append(rep.Networks, removeConfigUsers(ctx, o.Docker, n.Name, &errs)...)
 			}
 			if _, err := o.Docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
 				errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
@@ -175,4 +186,34 @@ func firstName(names []string) string {
 		return ""
 	}
 	return names[0]
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// removeConfigUsers removes the networks whose configuration comes from
+// the config-only network cfg (a swarm-scoped lab network's) and returns
+// their names; failures go to errs.
+func removeConfigUsers(ctx context.Context, cli *client.Client, cfg string, errs *[]error) []string {
+	all, err := cli.NetworkList(ctx, client.NetworkListOptions{})
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("list networks made from %s: %w", cfg, err))
+		return nil
+	}
+	var out []string
+	for _, n := range all.Items {
+		if n.ConfigFrom.Network != cfg {
+			continue
+		}
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			*errs = append(*errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		}
+		out = append(out, n.Name)
+	}
+	return out
 }

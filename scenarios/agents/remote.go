@@ -37,12 +37,17 @@ func NewRemote(addr string, wait time.Duration) (*Remote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for agents on %s: %w", addr, err)
 	}
+	return NewRemoteOn(ln, wait), nil
+}
+
+// NewRemoteOn serves agents on ln.
+func NewRemoteOn(ln net.Listener, wait time.Duration) *Remote {
 	r := &Remote{Wait: wait, ln: ln, want: map[int]chan *remoteConn{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+PathAgent+"{index}", r.serveAgent)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
-	return r, nil
+	return r
 }
 
 // URL is the base URL agents are given (--coordinator).

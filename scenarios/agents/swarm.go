@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/harness/cleanup"
 	"github.com/regify-verify/regify-verify/harness/images"
 )
@@ -22,8 +24,9 @@ const EnvAgentIndex = "REGIFY_VERIFY_AGENT_INDEX"
 type SwarmOptions struct {
 	// Agents is the service's replicas, one agent each.
 	Agents int
-	// Coordinator is the URL the agents connect to: a Remote's.
-	Coordinator string
+	// LabNetwork puts the replicas on a lab network of their own
+	// (StartSwarmOnLab sets it) instead of the host's network.
+	LabNetwork bool
 	// Image is the regify-verify image (images.EnsureBinary).
 	Image string
 	// Init lets the engine become a single-node swarm manager when it is
@@ -46,7 +49,10 @@ type SwarmOptions struct {
 // user's address. They serve one scenario and end (restart: none).
 type Swarm struct {
 	*Remote
-	o       SwarmOptions
+	o SwarmOptions
+	// lab is the lab network the replicas join (StartSwarmOnLab), nil
+	// when they use the host's network.
+	lab     *harness.LabNetwork
 	cli     *client.Client
 	ownCli  bool
 	service string
@@ -59,15 +65,43 @@ type Swarm struct {
 const gwbridge = "docker_gwbridge"
 
 // StartSwarm creates the service (the engine initialising a swarm first
-// when o.Init allows it). Close removes it.
-func StartSwarm(ctx context.Context, remote *Remote, o SwarmOptions) (_ *Swarm, err error) {
+// when o.Init allows it), its replicas on the host's network connecting
+// to remote. Close removes it.
+func StartSwarm(ctx context.Context, remote *Remote, o SwarmOptions) (*Swarm, error) {
+	return startSwarm(ctx, o, func(*harness.LabNetwork) (*Remote, error) { return remote, nil })
+}
+
+// StartSwarmOnLab creates a lab network (harness.LabNetwork, swarm-scoped)
+// for the lab's nodes as containers, listens for the agents on its
+// gateway, and creates the service with its replicas on that network:
+// the balancer sees each agent by its own container address. Close
+// removes the service and then the network. wait bounds each agent's
+// connection.
+func StartSwarmOnLab(ctx context.Context, o SwarmOptions, wait time.Duration) (*Swarm, error) {
+	o.LabNetwork = true
+	if o.Run == nil {
+		return nil, errors.New("swarm agents on a lab network: the run that labels it is missing")
+	}
+	return startSwarm(ctx, o, func(n *harness.LabNetwork) (*Remote, error) {
+		ln, err := harness.ListenFree(ctx, net.JoinHostPort(n.Gateway.String(), "0"))
+		if err != nil {
+			return nil, fmt.Errorf("listen for the agents on the lab network: %w", err)
+		}
+		return NewRemoteOn(ln, wait), nil
+	})
+}
+
+// LabNetwork is the network the replicas join, nil on the host's.
+func (s *Swarm) LabNetwork() *harness.LabNetwork { return s.lab }
+
+func startSwarm(ctx context.Context, o SwarmOptions, remoteFor func(*harness.LabNetwork) (*Remote, error)) (_ *Swarm, err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Agents < 1 {
 		return nil, fmt.Errorf("swarm agents: want at least 1, got %d", o.Agents)
 	}
-	s := &Swarm{Remote: remote, o: o, cli: o.Docker}
+	s := &Swarm{o: o, cli: o.Docker}
 	if s.cli == nil {
 		if s.cli, err = images.NewDockerClient(ctx); err != nil {
 			return nil, fmt.Errorf("swarm agents: %w", err)
@@ -80,6 +114,16 @@ func StartSwarm(ctx context.Context, remote *Remote, o SwarmOptions) (_ *Swarm, 
 		}
 	}()
 	if err := s.ensureManager(ctx); err != nil {
+		return nil, err
+	}
+	network := "host"
+	if o.LabNetwork {
+		if s.lab, err = harness.CreateLabNetwork(ctx, s.cli, o.Run, true); err != nil {
+			return nil, err
+		}
+		network = s.lab.Name
+	}
+	if s.Remote, err = remoteFor(s.lab); err != nil {
 		return nil, err
 	}
 	replicas := uint64(o.Agents)
@@ -99,10 +143,10 @@ func StartSwarm(ctx context.Context, remote *Remote, o SwarmOptions) (_ *Swarm, 
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:  o.Image,
 				Labels: labels,
-				Args:   []string{"agent", "--coordinator", o.Coordinator},
+				Args:   []string{"agent", "--coordinator", s.Remote.URL()},
 				Env:    []string{EnvAgentIndex + "={{.Task.Slot}}"},
 			},
-			Networks:      []swarm.NetworkAttachmentConfig{{Target: "host"}},
+			Networks:      []swarm.NetworkAttachmentConfig{{Target: network}},
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone},
 		},
 		Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &replicas}},
@@ -155,6 +199,9 @@ func (s *Swarm) Close(ctx context.Context) error {
 		} else {
 			errs = append(errs, s.waitGone(ctx))
 		}
+	}
+	if s.lab != nil {
+		errs = append(errs, s.lab.Remove(ctx))
 	}
 	if s.joined {
 		if _, err := s.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {

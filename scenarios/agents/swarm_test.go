@@ -65,7 +65,7 @@ func TestSwarmAgents(t *testing.T) {
 		require.NoError(t, err)
 		remote, err := agents.NewRemote("127.0.0.1:0", time.Minute)
 		require.NoError(t, err)
-		eng, err := agents.StartSwarm(ctx, remote, agents.SwarmOptions{Agents: n, Coordinator: remote.URL(), Image: image, Init: init, Run: run, Docker: cli})
+		eng, err := agents.StartSwarm(ctx, remote, agents.SwarmOptions{Agents: n, Image: image, Init: init, Run: run, Docker: cli})
 		require.NoError(t, err)
 		cfg := scenarios.Config{Seed: 11, RunID: "swarm", Load: agents.Driver{Agents: n, Engine: eng}}
 		res := scenarios.RunAll(t, cfg, 1, spec)

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -145,19 +144,7 @@ func (n *LabNetwork) Remove(ctx context.Context) error {
 // RemoveNetworkWhenFree removes a network, retrying for up to 15 s while
 // it is still in use; a network already gone is no error.
 func RemoveNetworkWhenFree(ctx context.Context, cli *client.Client, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	for {
-		_, err := cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
-		if err == nil || strings.Contains(err.Error(), "not found") {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("remove network %s: %w", name, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return cleanup.RemoveNetworkWhenFree(ctx, cli, name)
 }
 
 // ListenFree listens on addr even when its IP is not (yet) on this

@@ -58,7 +58,7 @@ func startNode(ctx context.Context, cli *client.Client, s nodeSpec) (*containerN
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name:       s.Name,
 		Config:     &container.Config{Image: s.Image, Cmd: s.Args, Labels: s.Labels},
-		HostConfig: &container.HostConfig{Binds: s.Binds, Init: nil},
+		HostConfig: &container.HostConfig{Binds: s.Binds},
 		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 			s.Network: {},
 		}},

@@ -152,6 +152,9 @@ type Topology struct {
 	Databases []TopoNode     `json:"databases,omitempty"`
 	Clearing  []TopoNode     `json:"clearing,omitempty"`
 	Clients   string         `json:"clients,omitempty"` // 127.0.10.1-127.0.10.16
+	// Nodes says where the lab's balancer, providers and clearing ran:
+	// "inprocess" or "containers".
+	Nodes string `json:"nodes,omitempty"`
 }
 
 // TopoDomain is one public name.

@@ -146,7 +146,11 @@ func topologySVG(t *Topology, id string) template.HTML {
 		fmt.Fprintf(&b, `<text class="tl" x="%.0f" y="%.0f" text-anchor="middle">master-master replication</text>`, (a.x+a.w+c.x)/2, a.y+14)
 	}
 
-	drawBox(clients, "node client", "clients (one source IP per user)", orDash(t.Clients))
+	clientsTitle := "clients (one source IP per user)"
+	if t.Nodes == "containers" {
+		clientsTitle = "clients (one source IP per agent container)"
+	}
+	drawBox(clients, "node client", clientsTitle, orDash(t.Clients))
 	for i, d := range t.Domains {
 		drawBox(domains[i], "node public", "public IP "+letter(i)+" · "+d.Name, d.PublicIP, "https "+orDash(d.HTTPS), "http "+orDash(d.HTTP)+" → redirect")
 	}

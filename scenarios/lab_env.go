@@ -207,8 +207,15 @@ func StripTenant(in map[string]int) map[string]int {
 func (e *labEnv) Topology(users int) *reports.Topology {
 	lab := e.lab
 	o := lab.Options()
-	t := &reports.Topology{Mode: o.Mode, Balancer: "built-in (regify-verify lb)"}
-	if len(o.Plan.Clients) > 0 {
+	t := &reports.Topology{Mode: o.Mode, Balancer: "built-in (regify-verify lb)", Nodes: o.Nodes}
+	switch {
+	case o.Nodes == harness.NodesContainers:
+		// Every node a container on the lab network; the users are the
+		// agents' (their addresses are listed with the agents), the
+		// probes this machine's.
+		t.Balancer = "built-in (regify-verify lb), a container"
+		t.Clients = fmt.Sprintf("agent containers on %s; probes from %s", o.Network.Subnet, o.Network.Gateway)
+	case len(o.Plan.Clients) > 0:
 		t.Clients = fmt.Sprintf("%s-%s", o.Plan.Clients[0], o.Plan.Clients[users-1])
 	}
 	for _, e := range lab.Endpoints() {

@@ -36,6 +36,8 @@ type SweepReport struct {
 	Containers, Networks, Volumes, TempDirs []string
 	// Services are swarm services (the agents of --engine swarm).
 	Services []string
+	// LeftSwarm says the engine left a swarm a killed run initialised.
+	LeftSwarm bool
 	// Kept counts objects of live runs that were left alone.
 	Kept int
 }
@@ -96,6 +98,15 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 			}
 			rep.Networks = append(rep.Networks, n.Name)
 		}
+		// Last the swarm a killed run initialised, once its services
+		// and networks are gone.
+		if o.scope == "" {
+			left, err := sweepSwarm(ctx, o.Docker, doomed)
+			rep.LeftSwarm = left
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
 		vl, err := o.Docker.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 		if err != nil {
 			return rep, fmt.Errorf("list volumes of regify-verify runs: %w", err)
@@ -134,7 +145,7 @@ func Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 	}
 	if o.Log != nil {
 		o.Log.Info("sweep", "services", len(rep.Services), "containers", len(rep.Containers), "networks", len(rep.Networks),
-			"volumes", len(rep.Volumes), "tempdirs", len(rep.TempDirs), "kept", rep.Kept)
+			"volumes", len(rep.Volumes), "tempdirs", len(rep.TempDirs), "left_swarm", rep.LeftSwarm, "kept", rep.Kept)
 	}
 	return rep, errors.Join(errs...)
 }

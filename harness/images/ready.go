@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
 
@@ -189,6 +190,28 @@ func ContainerLog(ctx context.Context, cli *client.Client, id string) string {
 		return "(no log: " + err.Error() + ")"
 	}
 	defer rc.Close()
-	b, _ := io.ReadAll(io.LimitReader(rc, 8<<10))
-	return strings.TrimSpace(string(b))
+	// The stream is multiplexed (a container without a terminal):
+	// both halves go into one text, in order.
+	var b bytes.Buffer
+	w := &limitWriter{w: &b, n: 8 << 10}
+	_, _ = stdcopy.StdCopy(w, w, rc)
+	return strings.TrimSpace(b.String())
+}
+
+// limitWriter keeps the first n bytes written and drops the rest.
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.n <= 0 {
+		return len(p), nil
+	}
+	k := min(len(p), l.n)
+	l.n -= k
+	if _, err := l.w.Write(p[:k]); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

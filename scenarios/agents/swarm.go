@@ -61,9 +61,6 @@ type Swarm struct {
 	gwbridge bool
 }
 
-// gwbridge is the bridge network swarm init creates and leaving keeps.
-const gwbridge = "docker_gwbridge"
-
 // StartSwarm creates the service (the engine initialising a swarm first
 // when o.Init allows it), its replicas on the host's network connecting
 // to remote. Close removes it.
@@ -176,12 +173,16 @@ func (s *Swarm) ensureManager(ctx context.Context) error {
 	case !s.o.Init:
 		return errors.New("--engine swarm: this Docker engine is not in a swarm; make it a manager with 'docker swarm init --advertise-addr 127.0.0.1', or pass --swarm-init to let this run do so and leave the swarm again at its end")
 	}
-	_, err = s.cli.NetworkInspect(ctx, gwbridge, client.NetworkInspectOptions{})
+	_, err = s.cli.NetworkInspect(ctx, cleanup.GWBridge, client.NetworkInspectOptions{})
 	hadBridge := err == nil
 	if _, err := s.cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
 		return fmt.Errorf("--swarm-init: docker swarm init: %w", err)
 	}
 	s.joined, s.gwbridge = true, !hadBridge
+	// Should this process be killed, the next sweep leaves the swarm.
+	if err := cleanup.MarkSwarmInit(ctx, s.cli, s.gwbridge); err != nil {
+		return err
+	}
 	s.o.Log.Info("this engine is a single-node swarm for the run; it leaves it at the end")
 	return nil
 }
@@ -207,7 +208,7 @@ func (s *Swarm) Close(ctx context.Context) error {
 		if _, err := s.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
 			errs = append(errs, fmt.Errorf("leave the swarm this run initialised: %w", err))
 		} else if s.gwbridge {
-			errs = append(errs, removeNetworkWhenFree(ctx, s.cli, gwbridge))
+			errs = append(errs, cleanup.RemoveNetworkWhenFree(ctx, s.cli, cleanup.GWBridge))
 		}
 	}
 	if s.Remote != nil {
@@ -232,24 +233,6 @@ func (s *Swarm) waitGone(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("containers of the agents' swarm service still there after 30 s: %v", err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// removeNetworkWhenFree removes a network once its last endpoint is gone
-// (the swarm's own take a moment after leaving).
-func removeNetworkWhenFree(ctx context.Context, cli *client.Client, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for {
-		_, err := cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("remove %s, which the swarm this run initialised made: %w", name, err)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

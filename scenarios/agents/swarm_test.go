@@ -2,6 +2,7 @@ package agents_test
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,12 +23,14 @@ import (
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 )
 
-// TestSwarmAgents: provider-crash with its users on four replicas of a
-// swarm service passes, each agent with its own source addresses, as
-// round robin behind four of them fails stickiness; the service and its
-// containers are gone after each run, after --swarm-init the swarm is
-// left and its bridge removed, and after a coordinator killed with
-// SIGKILL 'lab down' removes what it left.
+// TestSwarmAgents: provider-crash with the lab's nodes as containers and
+// its users on four replicas of a swarm service beside them passes, the
+// balancer seeing each agent by its own container address, as round
+// robin behind four of them fails stickiness; the service, the nodes and
+// the lab network are gone after each run, after --swarm-init the swarm
+// is left and its bridge removed; a coordinator stopped by Ctrl-C leaves
+// nothing, and after one killed with SIGKILL 'lab down' removes what it
+// left, the swarm it initialised included.
 func TestSwarmAgents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a swarm service; skipped with -short")
@@ -60,17 +63,29 @@ func TestSwarmAgents(t *testing.T) {
 		require.Equal(t, swarm.LocalNodeStateInactive, info.Info.Swarm.LocalNodeState)
 	}
 
+	// The lab's nodes as containers beside the agents: the balancer sees
+	// each agent by its own container address.
 	swarmRun := func(t *testing.T, n int, spec scenarios.Spec) scenarios.Result {
 		run, err := cleanup.NewRun()
 		require.NoError(t, err)
-		remote, err := agents.NewRemote("127.0.0.1:0", time.Minute)
+		eng, err := agents.StartSwarmOnLab(ctx, agents.SwarmOptions{Agents: n, Image: image, Init: init, Run: run, Docker: cli}, time.Minute)
 		require.NoError(t, err)
-		eng, err := agents.StartSwarm(ctx, remote, agents.SwarmOptions{Agents: n, Image: image, Init: init, Run: run, Docker: cli})
-		require.NoError(t, err)
-		cfg := scenarios.Config{Seed: 11, RunID: "swarm", Load: agents.Driver{Agents: n, Engine: eng}}
+		lab := eng.LabNetwork()
+		cfg := scenarios.Config{Seed: 11, RunID: "swarm", Load: agents.Driver{Agents: n, Engine: eng, OwnAddress: true},
+			Base: harness.Options{Nodes: harness.NodesContainers, Network: lab, Image: image}}
 		res := scenarios.RunAll(t, cfg, 1, spec)
 		require.NoError(t, eng.Close(ctx))
 		assertNoneLeft(ctx, t, cli, cleanup.LabelRun+"="+run.ID)
+		assertNetworkGone(ctx, t, cli, lab.Name)
+		seen := map[string]bool{}
+		for _, a := range res[0].Report.Agents {
+			require.Len(t, a.SourceIPs, 1, "%s: one container, one address", a.ID)
+			assert.True(t, lab.Subnet.Contains(netip.MustParseAddr(a.SourceIPs[0])), "%s sent from %s, outside the lab network %s", a.ID, a.SourceIPs[0], lab.Subnet)
+			assert.Equal(t, a.SourceIPs, a.SeenAs, "%s: the balancer saw the agent's own address", a.ID)
+			seen[a.SourceIPs[0]] = true
+		}
+		assert.Len(t, seen, n, "every agent its own address")
+		assert.Equal(t, harness.NodesContainers, res[0].Report.Topology.Nodes)
 		return res[0]
 	}
 	good := swarmRun(t, 4, catalogue.ProviderCrash)
@@ -87,38 +102,75 @@ func TestSwarmAgents(t *testing.T) {
 		}
 	}
 
-	// A coordinator killed mid-run leaves its service; the next 'lab
-	// down' (or run) removes it.
-	if init {
-		_, err := cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"})
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			_, _ = cli.SwarmLeave(context.Background(), client.SwarmLeaveOptions{Force: true})
-			if !hadBridge {
-				_, _ = cli.NetworkRemove(context.Background(), "docker_gwbridge", client.NetworkRemoveOptions{})
-			}
-			// Nothing of the agents outlives the swarm either.
-			assertNoneLeft(context.Background(), t, cli, images.OwnLabel+"=agents")
-		})
+	// A coordinator stopped by Ctrl-C (agents on the host's network)
+	// removes everything before it exits.
+	coordinator := func(extra ...string) *exec.Cmd {
+		args := append([]string{"run", "--scenario", "provider-crash", "--agents", "2", "--engine", "swarm",
+			"--agents-listen", "127.0.0.1:0", "--duration", "20s", "--out", filepath.Join(t.TempDir(), "out")}, extra...)
+		if init {
+			args = append(args, "--swarm-init")
+		}
+		c := exec.Command(bin, args...)
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		c.Env = os.Environ()
+		require.NoError(t, c.Start())
+		return c
 	}
-	coord := exec.Command(bin, "run", "--scenario", "provider-crash", "--agents", "2", "--engine", "swarm",
-		"--agents-listen", "127.0.0.1:0", "--duration", "20s", "--out", filepath.Join(t.TempDir(), "out"))
-	coord.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	coord.Env = os.Environ()
-	require.NoError(t, coord.Start())
 	ours := images.OwnLabel + "=agents"
-	require.Eventually(t, func() bool {
-		l, err := cli.ServiceList(ctx, client.ServiceListOptions{Filters: make(client.Filters).Add("label", ours)})
-		return err == nil && len(l.Items) == 1
-	}, time.Minute, 100*time.Millisecond, "the coordinator never created its service")
+	waitFor := func(what string, f client.Filters) {
+		require.Eventually(t, func() bool {
+			l, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: f})
+			return err == nil && len(l.Items) > 0
+		}, time.Minute, 100*time.Millisecond, "the coordinator never started its %s", what)
+	}
+	coord := coordinator()
+	waitFor("agents", make(client.Filters).Add("label", ours))
+	require.NoError(t, syscall.Kill(-coord.Process.Pid, syscall.SIGINT))
+	_ = coord.Wait()
+	assertNoneLeft(ctx, t, cli, ours)
+	assertSwarmLeft(ctx, t, cli, init)
+
+	// A coordinator killed mid-run (lab nodes as containers) leaves its
+	// service, its nodes and its lab network, and the swarm it
+	// initialised; the next 'lab down' (or run) removes them all.
+	coord = coordinator("--nodes", "containers")
+	waitFor("balancer", make(client.Filters).Add("label", images.OwnLabel+"=lab-lb"))
 	require.NoError(t, syscall.Kill(-coord.Process.Pid, syscall.SIGKILL))
 	_ = coord.Wait()
-	l, err := cli.ServiceList(ctx, client.ServiceListOptions{Filters: make(client.Filters).Add("label", ours)})
+	l, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", images.OwnLabel+"=lab-lb")})
 	require.NoError(t, err)
-	require.Len(t, l.Items, 1, "a killed coordinator leaves its service (until the sweep)")
+	require.Len(t, l.Items, 1, "a killed coordinator leaves its balancer container (until the sweep)")
 	out, err := exec.Command(bin, "lab", "down").CombinedOutput()
 	require.NoError(t, err, "lab down: %s", out)
 	assertNoneLeft(ctx, t, cli, ours)
+	for _, role := range []string{"lb", "p1", "p2", "clearing"} {
+		assertNoneLeft(ctx, t, cli, images.OwnLabel+"=lab-"+role)
+	}
+	nl, err := cli.NetworkList(ctx, client.NetworkListOptions{})
+	require.NoError(t, err)
+	for _, n := range nl.Items {
+		assert.NotContains(t, n.Name, "-lab", "network %s left", n.Name)
+	}
+	assertSwarmLeft(ctx, t, cli, init)
+}
+
+// assertNetworkGone checks that the network name no longer exists.
+func assertNetworkGone(ctx context.Context, t *testing.T, cli *client.Client, name string) {
+	t.Helper()
+	_, err := cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+	assert.Error(t, err, "network %s left", name)
+}
+
+// assertSwarmLeft checks, when the test's runs initialised the swarm
+// (--swarm-init), that the engine is out of it again.
+func assertSwarmLeft(ctx context.Context, t *testing.T, cli *client.Client, init bool) {
+	t.Helper()
+	if !init {
+		return
+	}
+	info, err := cli.Info(ctx, client.InfoOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, swarm.LocalNodeStateInactive, info.Info.Swarm.LocalNodeState, "the swarm a run initialised is left")
 }
 
 // assertNoneLeft checks that no swarm service and, once their tasks have

@@ -48,3 +48,14 @@ func TestPlanOnLane(t *testing.T) {
 	assert.Equal(t, "10.0.0.1", LaneAddr(netip.MustParseAddr("10.0.0.1"), 3).String())
 	assert.Equal(t, "127.5.0.1", LaneAddr(netip.MustParseAddr("127.5.0.1"), 3).String())
 }
+
+// TestLabSubnet: lab networks draw /24s from 198.19.0.0/16, apart from
+// the replication networks' 198.18.0.0/16, and skip a subnet in use.
+func TestLabSubnet(t *testing.T) {
+	assert.Equal(t, "198.19.0.0/24", labSubnet(0).String())
+	assert.Equal(t, "198.19.255.0/24", labSubnet(255).String())
+	assert.False(t, labSubnet(7).Overlaps(netip.MustParsePrefix("198.18.0.0/16")), "the replication networks' half")
+	used := []netip.Prefix{netip.MustParsePrefix("198.19.0.0/20"), netip.MustParsePrefix("10.0.0.0/8")}
+	assert.True(t, overlapsAny(labSubnet(3), used))
+	assert.False(t, overlapsAny(labSubnet(16), used))
+}

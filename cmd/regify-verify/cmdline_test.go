@@ -59,6 +59,9 @@ func TestRunFlagsRefused(t *testing.T) {
 		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local, swarm or remote`},
 		{[]string{"--agents", "2", "--engine", "swarm", "--scenario", "provider-crash,neg-round-robin"}, "--engine swarm: agents serve one scenario and end"},
 		{[]string{"--agents", "2", "--engine", "remote", "--scenario", "provider-crash"}, "--engine remote: agents serve one scenario and end"},
+		{[]string{"--nodes", "moon"}, `--nodes "moon": want inprocess or containers`},
+		{[]string{"--nodes", "containers"}, "--nodes containers: the load must come from containers beside the lab's"},
+		{[]string{"--nodes", "containers", "--agents", "2", "--engine", "local"}, "add --agents N --engine swarm"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {

@@ -24,7 +24,7 @@ func TestReplSubnet(t *testing.T) {
 		assert.Equal(t, c.want, got.String(), "block %d", c.n)
 		assert.True(t, replSubnets.Contains(got.Addr()), "block %d in %s", c.n, replSubnets)
 	}
-	assert.Equal(t, uint32(16384), replBlocks())
+	assert.Equal(t, uint32(8192), replBlocks())
 	assert.False(t, replSubnet(1).Overlaps(replSubnet(2)))
 	ips := replAddrs(netip.MustParsePrefix("198.18.0.8/29"))
 	assert.Equal(t, [2]netip.Addr{netip.MustParseAddr("198.18.0.10"), netip.MustParseAddr("198.18.0.11")}, ips)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regify-verify/regify-verify/history"
+	"github.com/regify-verify/regify-verify/internal/pki"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
@@ -77,4 +78,46 @@ func TestClock(t *testing.T) {
 	assert.Equal(t, 300*time.Millisecond, c.Offset)
 	assert.Equal(t, 12*time.Millisecond, c.Bound, "the slower half round trip plus the drift")
 	assert.Equal(t, Clock{Offset: 300 * time.Millisecond, Bound: 5 * time.Millisecond}, clockOf(start, clockSample{}), "an agent that died has only its start")
+}
+
+// TestOwnAddress: an agent told to send from its own address gives every
+// user of its share the address it has towards the balancer, and its
+// report lists what it sent from and how the balancer saw it (the last
+// hop of X-Forwarded-For, at most maxSeenAs of them).
+func TestOwnAddress(t *testing.T) {
+	task := Task{Agent: "a1", Users: 3, AllUsers: 3, OwnAddress: true, CAPEM: testCAPEM(t),
+		Domains: []history.Domain{{Name: "abc.test", PublicIP: "127.0.0.1", HTTPS: "https://abc.test:1/"}}}
+	cfg, err := task.Load()
+	require.NoError(t, err)
+	want := netip.MustParseAddr("127.0.0.1")
+	assert.Equal(t, []netip.Addr{want, want, want}, cfg.SourceIPs)
+
+	task.Domains = nil
+	_, err = task.Load()
+	assert.ErrorContains(t, err, "no domain to find the own address towards")
+
+	r := &agentRun{task: Task{OwnAddress: true}}
+	for i, xff := range []string{"10.1.0.7", "192.0.2.1, 10.1.0.7", "", "10.1.0.8"} {
+		q := history.Request{SourceIP: "10.1.0.7"}
+		if xff != "" {
+			q.Seen = &history.Seen{XForwardedFor: xff}
+		}
+		if i == 3 {
+			q.SourceIP = ""
+		}
+		r.noteAddresses(q)
+	}
+	assert.Equal(t, []string{"10.1.0.7"}, r.rep.SourceIPs)
+	assert.Equal(t, []string{"10.1.0.7", "10.1.0.8"}, r.rep.SeenAs, "last hops, each once")
+	for i := range 40 {
+		r.noteAddresses(history.Request{Seen: &history.Seen{XForwardedFor: netip.AddrFrom4([4]byte{10, 2, 0, byte(i)}).String()}})
+	}
+	assert.Len(t, r.rep.SeenAs, maxSeenAs)
+}
+
+func testCAPEM(t *testing.T) string {
+	t.Helper()
+	ca, err := pki.NewCA("agents test")
+	require.NoError(t, err)
+	return string(ca.PEM)
 }

@@ -29,7 +29,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote] [--swarm-init]] [--nodes inprocess|containers] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote|kubernetes] [--swarm-init]] [--nodes inprocess|containers] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -45,9 +45,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
 	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
-	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network; one scenario a run) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
+	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network; one scenario a run), kubernetes (the pods of an Indexed Job applied with your kubeconfig, see --agent-image and --agents-advertise; one scenario a run) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
 	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote or swarm: where agents connect")
 	nodes := fs.String("nodes", harness.NodesInProcess, "where the lab's balancer, providers and clearing service run: inprocess (the fastest) or containers (each a container of the regify-verify image on a lab network, beside the agents, which then need --engine swarm: the balancer sees every agent's own address, a provider crash is a SIGKILL and a pause a frozen container)")
+	var kube kubeFlags
+	kube.add(fs)
 	swarmInit := fs.Bool("swarm-init", false, "with --engine swarm on an engine outside any swarm: make it a single-node swarm for the run and leave the swarm at the end")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
@@ -125,7 +127,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
 	}
-	if (*engine == "remote" || *engine == "swarm") && *nAgents > 0 && len(specs) != 1 {
+	if (*engine == "remote" || *engine == "swarm" || *engine == "kubernetes") && *nAgents > 0 && len(specs) != 1 {
 		return usageError{fmt.Errorf("--engine %s: agents serve one scenario and end; name one with --scenario (%d chosen)", *engine, len(specs))}
 	}
 	if err := checkNodes(*nodes, *nAgents, *engine); err != nil {
@@ -144,7 +146,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return printSchedules(e, specs, *seed, *duration)
 	}
 	base := harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}}
-	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit, nodes: *nodes}, &base, e)
+	runID := scenarios.NewRunID()
+	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit, nodes: *nodes, kube: kube, runID: runID}, &base, e)
 	if err != nil {
 		return usageError{err}
 	}
@@ -153,7 +156,6 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}
 	}
 	harness.PrepareEnv()
-	runID := scenarios.NewRunID()
 	if n, err := harness.Sweep(ctx, false, e.log); err == nil && n > 0 {
 		e.log.Info("swept leftovers of earlier runs", "resources", n)
 	}
@@ -317,6 +319,8 @@ type agentOptions struct {
 	n                     int
 	engine, listen, nodes string
 	swarmInit             bool
+	kube                  kubeFlags
+	runID                 string // names the Kubernetes objects
 }
 
 // checkNodes refuses --nodes values and combinations that cannot run: the
@@ -359,9 +363,9 @@ func agentDriver(ctx context.Context, o agentOptions, base *harness.Options, e *
 	case "swarm":
 		return swarmDriver(ctx, o, base, e)
 	case "kubernetes":
-		return nil, done, errors.New("--engine kubernetes: not available yet; 'regify-verify agents manifest' prints the Kubernetes Job whose pods connect to a run with --engine remote")
+		return kubernetesDriver(ctx, o, e)
 	}
-	return nil, done, fmt.Errorf("--engine %q: want local, swarm or remote", o.engine)
+	return nil, done, fmt.Errorf("--engine %q: want local, swarm, remote or kubernetes", o.engine)
 }
 
 // swarmDriver starts the agents as a swarm service of the regify-verify

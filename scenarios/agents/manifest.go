@@ -41,15 +41,8 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$`)
 // over the nodes) and the Service in front of the coordinator they
 // report to, built from the Kubernetes API types and written as YAML.
 func Manifest(o ManifestOptions) ([]byte, error) {
-	switch {
-	case o.Agents < 1:
-		return nil, fmt.Errorf("manifest: --agents %d: want at least 1", o.Agents)
-	case o.Image == "":
-		return nil, errors.New("manifest: --image is missing: the regify-verify image the cluster can pull")
-	case !dnsLabel.MatchString(o.RunID):
-		return nil, fmt.Errorf("manifest: run id %q: want lower-case letters, digits and '-', at most 40", o.RunID)
-	case o.Port < 1 || o.Port > 65535:
-		return nil, fmt.Errorf("manifest: port %d: want 1-65535", o.Port)
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	svc, job := coordinatorService(o), agentJob(o)
 	var out bytes.Buffer
@@ -65,6 +58,28 @@ func Manifest(o ManifestOptions) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+func (o ManifestOptions) validate() error {
+	switch {
+	case o.Agents < 1:
+		return fmt.Errorf("--agents %d: want at least 1", o.Agents)
+	case o.Image == "":
+		return errors.New("--image is missing: the regify-verify image the cluster can pull")
+	case !dnsLabel.MatchString(o.RunID):
+		return fmt.Errorf("run id %q: want lower-case letters, digits and '-', at most 40", o.RunID)
+	case o.Port < 1 || o.Port > 65535:
+		return fmt.Errorf("port %d: want 1-65535", o.Port)
+	}
+	return nil
+}
+
+// jobTTL is how long a finished agents' Job stays for inspection before
+// the cluster removes it; jobDeadline bounds a Job whose coordinator
+// never came (or was killed): its pods are ended.
+const (
+	jobTTL      = 10 * 60
+	jobDeadline = 60 * 60
+)
 
 func names(o ManifestOptions) (svc, job string) {
 	return "regify-verify-coordinator-" + o.RunID, "regify-verify-agents-" + o.RunID
@@ -99,6 +114,7 @@ func agentJob(o ManifestOptions) *batchv1.Job {
 	n := int32(o.Agents)
 	indexed := batchv1.IndexedCompletion
 	noRetry := int32(0)
+	ttl, deadline := int32(jobTTL), int64(jobDeadline)
 	podLabels := labels(o, "agent")
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
@@ -110,6 +126,10 @@ func agentJob(o ManifestOptions) *batchv1.Job {
 			// An agent that dies is reported by the coordinator; a retry
 			// would be a second agent with the same users.
 			BackoffLimit: &noRetry,
+			// Bounded and cleaned up by the cluster itself, also when the
+			// coordinator was killed and deletes nothing.
+			TTLSecondsAfterFinished: &ttl,
+			ActiveDeadlineSeconds:   &deadline,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{

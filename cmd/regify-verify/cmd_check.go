@@ -8,14 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/regify-verify/regify-verify/harness"
 	"github.com/regify-verify/regify-verify/reports"
+	"github.com/regify-verify/regify-verify/scenarios"
 	"github.com/regify-verify/regify-verify/scenarios/deploy"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
 
 // cmdCheck judges a real deployment described by a deployment file.
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "check", "check --target deployment.yaml [--out DIR] [--allow-faults] [--dry-run] [--users N] [--duration D] [--rate R] [--seed N]\n       regify-verify check --try-session deployment.yaml")
+	fs := newFlags(e, "check", "check --target deployment.yaml [--out DIR] [--allow-faults] [--dry-run] [--users N] [--duration D] [--rate R] [--seed N] [--agents N [--engine local|swarm|remote|kubernetes] ...]\n       regify-verify check --try-session deployment.yaml")
 	file := fs.String("target", "", "the deployment file (see examples/deployment.yaml)")
 	try := fs.String("try-session", "", "run the `file`'s session flow once for one user, print every step, and exit: 0 when it works end to end, 1 when not")
 	out := fs.String("out", "out", "directory for index.html, report.json, junit.xml, summary.md and the histories")
@@ -25,6 +27,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	rate := fs.Int("rate", 0, "requests per second over all users; 0 keeps the file's load.rate")
 	duration := fs.Duration("duration", 0, "load duration; 0 keeps the file's load.duration")
 	seed := fs.Int64("seed", 0, "seed of the users' choices; 0 picks one (printed in every report)")
+	var ag agentOptions
+	ag.add(fs, "scenario (the check, and each fault hook with --allow-faults)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +63,19 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		return printPlan(e, d, *allowFaults)
 	}
+	scenarioCount := 1
+	if *allowFaults {
+		scenarioCount += len(d.Faults)
+	}
+	if err := ag.oneScenario(scenarioCount, "run the fault hooks without --agents, or the check without --allow-faults"); err != nil {
+		return usageError{err}
+	}
+	runID := scenarios.NewRunID()
+	loadDriver, closeDriver, err := agentDriver(ctx, ag.with(harness.NodesInProcess, runID), &harness.Options{}, e)
+	if err != nil {
+		return usageError{err}
+	}
+	defer closeDriver()
 	if err := os.MkdirAll(filepath.Join(*out, "history"), 0o755); err != nil {
 		return usageError{fmt.Errorf("create output directory %s: %w", *out, err)}
 	}
@@ -66,7 +83,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	progress := reports.NewProgress(e.stderr, isTerminal(e.stderr))
 	stopPoll := pollCounters(counters, progress)
 	opts := deploy.Options{
-		Seed: *seed, AllowFaults: *allowFaults, HistoryDir: filepath.Join(*out, "history"),
+		Seed: *seed, RunID: runID, AllowFaults: *allowFaults, HistoryDir: filepath.Join(*out, "history"), Load: loadDriver,
 		Command: strings.Join(e.argv, " "), Counters: counters, Logger: e.log,
 		OnScenario: func(name string, done *reports.Scenario) {
 			if done == nil {

@@ -12,11 +12,8 @@ import (
 	"time"
 
 	"github.com/regify-verify/regify-verify/harness"
-	"github.com/regify-verify/regify-verify/harness/cleanup"
-	"github.com/regify-verify/regify-verify/harness/images"
 	"github.com/regify-verify/regify-verify/reports"
 	"github.com/regify-verify/regify-verify/scenarios"
-	"github.com/regify-verify/regify-verify/scenarios/agents"
 	"github.com/regify-verify/regify-verify/scenarios/catalogue"
 	"github.com/regify-verify/regify-verify/scenarios/load"
 )
@@ -44,13 +41,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 0, "load duration of each scenario; 0 keeps each scenario's own")
 	parallel := fs.Int("parallel", scenarios.DefaultParallel(), "scenarios run at once, each lab on its own addresses (127.LANE.x.y); 1 runs them one after another")
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
-	nAgents := fs.Int("agents", 0, "split each scenario's users over N load agents and judge the merged history (0: the load runs in this process)")
-	engine := fs.String("engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network; one scenario a run), kubernetes (the pods of an Indexed Job applied with your kubeconfig, see --agent-image and --agents-advertise; one scenario a run) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere; one scenario a run)")
-	agentsListen := fs.String("agents-listen", "127.0.0.1:7000", "with --engine remote or swarm: where agents connect")
+	var ag agentOptions
+	ag.add(fs, "scenario")
 	nodes := fs.String("nodes", harness.NodesInProcess, "where the lab's balancer, providers and clearing service run: inprocess (the fastest) or containers (each a container of the regify-verify image on a lab network, beside the agents, which then need --engine swarm: the balancer sees every agent's own address, a provider crash is a SIGKILL and a pause a frozen container)")
-	var kube kubeFlags
-	kube.add(fs)
-	swarmInit := fs.Bool("swarm-init", false, "with --engine swarm on an engine outside any swarm: make it a single-node swarm for the run and leave the swarm at the end")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {
@@ -127,10 +120,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *dbParallel < 1 || *dbParallel > *parallel {
 		return usageError{fmt.Errorf("--parallel-db %d: choose 1 to --parallel (%d)", *dbParallel, *parallel)}
 	}
-	if (*engine == "remote" || *engine == "swarm" || *engine == "kubernetes") && *nAgents > 0 && len(specs) != 1 {
-		return usageError{fmt.Errorf("--engine %s: agents serve one scenario and end; name one with --scenario (%d chosen)", *engine, len(specs))}
+	if err := ag.oneScenario(len(specs), "name one with --scenario"); err != nil {
+		return usageError{err}
 	}
-	if err := checkNodes(*nodes, *nAgents, *engine); err != nil {
+	if err := checkNodes(*nodes, ag.n, ag.engine); err != nil {
 		return usageError{err}
 	}
 	if *rate < 0 || *duration < 0 {
@@ -147,7 +140,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	base := harness.Options{DB: harness.PairOptions{Backend: *backend, Image: *image}}
 	runID := scenarios.NewRunID()
-	loadDriver, closeDriver, err := agentDriver(ctx, agentOptions{n: *nAgents, engine: *engine, listen: *agentsListen, swarmInit: *swarmInit, nodes: *nodes, kube: kube, runID: runID}, &base, e)
+	loadDriver, closeDriver, err := agentDriver(ctx, ag.with(*nodes, runID), &base, e)
 	if err != nil {
 		return usageError{err}
 	}
@@ -312,100 +305,4 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// agentOptions are the flags of --agents.
-type agentOptions struct {
-	n                     int
-	engine, listen, nodes string
-	swarmInit             bool
-	kube                  kubeFlags
-	runID                 string // names the Kubernetes objects
-}
-
-// checkNodes refuses --nodes values and combinations that cannot run: the
-// lab's nodes as containers need their load from containers beside them
-// (from this machine every user would have one address, and stickiness
-// would pass without being tested).
-func checkNodes(nodes string, agents int, engine string) error {
-	switch {
-	case nodes == harness.NodesInProcess:
-		return nil
-	case nodes != harness.NodesContainers:
-		return fmt.Errorf("--nodes %q: want %s or %s", nodes, harness.NodesInProcess, harness.NodesContainers)
-	case agents == 0 || engine != "swarm":
-		return errors.New("--nodes containers: the load must come from containers beside the lab's, each with its own address, or the balancer would see every user as this machine; add --agents N --engine swarm (with --swarm-init on an engine outside a swarm)")
-	}
-	return nil
-}
-
-// agentDriver is the load driver of --agents and --engine: nil without
-// agents. done releases what it holds (the remote engine's listener, the
-// swarm service).
-func agentDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
-	done = func() {}
-	switch {
-	case o.n < 0:
-		return nil, done, fmt.Errorf("--agents %d: want 0 (no agents) or more", o.n)
-	case o.n == 0:
-		return nil, done, nil
-	}
-	switch o.engine {
-	case "local":
-		return agents.Driver{Agents: o.n, Engine: agents.Local{}, Log: e.log}, done, nil
-	case "remote":
-		r, err := agents.NewRemote(o.listen, 5*time.Minute)
-		if err != nil {
-			return nil, done, err
-		}
-		fmt.Fprintf(e.stderr, "waiting for %d agents at %s: start each with\n  regify-verify agent --coordinator %s --index I   (I = 1 … %d)\n", o.n, r.URL(), r.URL(), o.n)
-		return agents.Driver{Agents: o.n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
-	case "swarm":
-		return swarmDriver(ctx, o, base, e)
-	case "kubernetes":
-		return kubernetesDriver(ctx, o, e)
-	}
-	return nil, done, fmt.Errorf("--engine %q: want local, swarm, remote or kubernetes", o.engine)
-}
-
-// swarmDriver starts the agents as a swarm service of the regify-verify
-// image (built when missing), connecting back to a Remote. With the lab's
-// nodes as containers the service's replicas join a lab network made for
-// the run, which base's labs then use.
-func swarmDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
-	done = func() {}
-	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Log: e.log})
-	if err != nil {
-		return nil, done, fmt.Errorf("--engine swarm needs the regify-verify image: %w", err)
-	}
-	run, err := cleanup.NewRun()
-	if err != nil {
-		return nil, done, err
-	}
-	so := agents.SwarmOptions{Agents: o.n, Image: image, Init: o.swarmInit, Run: run, Log: e.log}
-	var s *agents.Swarm
-	if o.nodes == harness.NodesContainers {
-		s, err = agents.StartSwarmOnLab(ctx, so, 2*time.Minute)
-		if err == nil {
-			base.Nodes, base.Network, base.Image = harness.NodesContainers, s.LabNetwork(), image
-		}
-	} else {
-		var r *agents.Remote
-		if r, err = agents.NewRemote(o.listen, 2*time.Minute); err != nil {
-			return nil, done, err
-		}
-		if s, err = agents.StartSwarm(ctx, r, so); err != nil {
-			_ = r.Close()
-		}
-	}
-	if err != nil {
-		return nil, done, err
-	}
-	return agents.Driver{Agents: o.n, Engine: s, OwnAddress: o.nodes == harness.NodesContainers, Log: e.log}, func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := s.Close(cctx); err != nil {
-			e.log.Warn("end the agents' swarm service", "err", err)
-		}
-	}, nil
 }

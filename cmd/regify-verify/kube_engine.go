@@ -63,7 +63,8 @@ func kubernetesDriver(ctx context.Context, o agentOptions, e *env) (_ scenarios.
 		_ = r.Close()
 		return nil, done, err
 	}
-	return agents.Driver{Agents: o.n, Engine: k, Log: e.log}, func() {
+	// A pod is never this machine: it sends from its own address.
+	return agents.Driver{Agents: o.n, Engine: k, OwnAddress: true, Log: e.log}, func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err := k.Close(cctx); err != nil {

@@ -43,7 +43,12 @@ type Task struct {
 	Domains    []history.Domain `json:"domains"`
 	Password   string           `json:"password"`
 	// CAPEM is the trust roots, PEM.
-	CAPEM    string        `json:"ca_pem"`
+	CAPEM string `json:"ca_pem"`
+	// Mix and Paths are the load's request mix (a deployment's is read
+	// only unless its operator allowed writes) and the provider contract's
+	// paths as the deployment names them.
+	Mix      load.Mix      `json:"mix"`
+	Paths    load.Paths    `json:"paths"`
 	Rate     int           `json:"rate"` // the share of the requests per second
 	Duration time.Duration `json:"duration_ns"`
 	Timeout  time.Duration `json:"timeout_ns"`
@@ -63,6 +68,8 @@ func Split(cfg load.Config, caPEM []byte, n int) ([]Task, error) {
 		return nil, fmt.Errorf("agents: %d agents for %d users: every agent needs at least one user (lower --agents or raise --users)", n, cfg.Users)
 	case cfg.Flow != nil && !cfg.Flow.Contract:
 		return nil, errors.New("agents: a deployment's own session flow cannot be handed to agents yet; run without --agents")
+	case cfg.Dial != nil:
+		return nil, errors.New("agents: the load dials through a dialer of its own, which cannot be handed to agents; run without --agents")
 	case len(caPEM) == 0:
 		return nil, errors.New("agents: no trust roots to hand over")
 	case len(cfg.SourceIPs) < cfg.Users:
@@ -84,7 +91,7 @@ func Split(cfg load.Config, caPEM []byte, n int) ([]Task, error) {
 		}
 		t := Task{
 			Agent: fmt.Sprintf("a%d", k+1), FirstUser: first, Users: users, AllUsers: cfg.Users,
-			Domains: cfg.Domains, Password: cfg.Password, CAPEM: string(caPEM),
+			Domains: cfg.Domains, Password: cfg.Password, CAPEM: string(caPEM), Mix: cfg.Mix, Paths: cfg.Paths,
 			Rate: share, Duration: cfg.Duration, Timeout: cfg.Timeout, Seed: cfg.Seed,
 		}
 		for _, ip := range cfg.SourceIPs[first : first+users] {
@@ -106,6 +113,7 @@ func (t Task) Load() (load.Config, error) {
 	cfg := load.Config{
 		Users: t.Users, FirstUser: t.FirstUser, AllUsers: t.AllUsers, Domains: t.Domains,
 		Password: t.Password, CA: ca, Rate: t.Rate, Duration: t.Duration, Timeout: t.Timeout, Seed: t.Seed,
+		Mix: t.Mix, Paths: t.Paths,
 	}
 	if t.OwnAddress {
 		a, err := ownAddress(t.Domains)

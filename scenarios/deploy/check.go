@@ -39,7 +39,10 @@ type Options struct {
 	// (tests).
 	Dial load.DialFunc
 	// Command is the command line printed in the report's repro block.
-	Command  string
+	Command string
+	// Load, when set, drives each scenario's load elsewhere (load agents,
+	// scenarios/agents) instead of in this process.
+	Load     scenarios.LoadDriver
 	Counters *load.Counters
 	Logger   *slog.Logger
 	// OnScenario is told when a scenario starts (done nil) and ends.
@@ -67,7 +70,7 @@ func Check(ctx context.Context, d *Deployment, opts Options) (*reports.Report, e
 		Specs: Scenarios(d, opts),
 		Config: scenarios.Config{
 			Seed: opts.Seed, RunID: opts.RunID, Open: opener(d, opts), Users: opts.Users, Rate: opts.Rate,
-			HistoryDir: opts.HistoryDir, Counters: opts.Counters, Logger: opts.Logger,
+			HistoryDir: opts.HistoryDir, Counters: opts.Counters, Logger: opts.Logger, Load: opts.Load,
 		},
 		Mode: "target", Command: opts.Command, ConfigHash: configHash(d), OnScenario: opts.OnScenario,
 	}
@@ -155,9 +158,8 @@ func (o Options) complete(d *Deployment) (Options, error) {
 		b.Failback = d.Bounds.Failback
 		o.Bounds = &b
 	}
-	if o.Dial == nil {
-		o.Dial = dialer(d, d.Load.Timeout)
-	}
+	// Without a dialer of the caller's the load's own connects each name
+	// to its domains[].address (history.Domain.PublicIP), as agents do.
 	return o, nil
 }
 

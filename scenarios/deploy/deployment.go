@@ -73,6 +73,9 @@ type TLS struct {
 	CAFile string // as written in the file
 	// Roots are the system roots plus CAFile's certificates.
 	Roots *x509.CertPool
+	// CAPEM is CAFile's certificates as PEM, for load agents (a pool
+	// cannot be written out).
+	CAPEM []byte
 	// MinValidity is how long every certificate must still be valid.
 	MinValidity time.Duration
 }

@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +66,29 @@ func (e *env) Sink(rec *history.Recorder) load.Sink {
 		s.extra = e.win
 	}
 	return s
+}
+
+// CAPEM is the trust roots handed to load agents: the deployment's
+// tls.ca_file and this machine's system roots (an agent in a container
+// FROM scratch has none of its own).
+func (e *env) CAPEM() []byte {
+	return append(slices.Clone(e.d.TLS.CAPEM), systemRootsPEM()...)
+}
+
+// systemRootsPEM is this machine's bundle of trusted roots as Go finds it
+// on Linux ($SSL_CERT_FILE, else the distributions' usual files), or nil.
+func systemRootsPEM() []byte {
+	files := []string{os.Getenv("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+		"/etc/ssl/ca-bundle.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem"}
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if b, err := os.ReadFile(f); err == nil && len(b) > 0 {
+			return b
+		}
+	}
+	return nil
 }
 
 func (e *env) Faults() faults.Env {

@@ -407,6 +407,7 @@ func (p *parser) tls(m map[string]field) error {
 			return w.errf(f.val, "tls.ca_file", "%s: certificate %d does not parse: %v", path, n+1, cerr)
 		}
 		roots.AddCert(c)
+		p.d.TLS.CAPEM = append(p.d.TLS.CAPEM, pem.EncodeToMemory(b)...)
 		n++
 	}
 	if n == 0 {

@@ -28,9 +28,10 @@ type siteInfo struct {
 // against roots.
 func probeSite(ctx context.Context, cfg load.Config, dom Domain, src netip.Addr) siteInfo {
 	info := siteInfo{Domain: dom.Name}
+	dial := cfg.Dialer()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return cfg.Dial(ctx, src, network, addr)
+			return dial(ctx, src, network, addr)
 		},
 		TLSClientConfig:     &tls.Config{RootCAs: cfg.CA, MinVersion: tls.VersionTLS10},
 		TLSHandshakeTimeout: cfg.Timeout,

@@ -25,10 +25,8 @@ func TrySession(ctx context.Context, d *Deployment, w io.Writer, opts Options) (
 		return false, fmt.Errorf("try session: the deployment has no client address or no domain")
 	}
 	opts.Users = 1
-	if opts.Dial == nil {
-		opts.Dial = dialer(d, d.Load.Timeout)
-	}
 	cfg := loadConfig(d, opts)
+	cfg.Dial = cfg.Dialer()
 	flow := cfg.SessionFlow()
 	dom := cfg.Domains[0]
 	acct := load.Account{User: "u001", Password: d.Session.Password}

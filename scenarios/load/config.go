@@ -227,6 +227,16 @@ func baseURL(raw, scheme string) (*url.URL, error) {
 
 // publicIPDialer connects a domain's name to its public IP. Names without a
 // public IP are resolved as usual (target mode with real DNS).
+// Dialer is the dialer the load uses: Dial, else the default one, which
+// connects each domain's name to its PublicIP from the given local
+// address (other names resolve through DNS).
+func (c Config) Dialer() DialFunc {
+	if c.Dial != nil {
+		return c.Dial
+	}
+	return publicIPDialer(c.Domains, c.Timeout)
+}
+
 func publicIPDialer(domains []history.Domain, timeout time.Duration) DialFunc {
 	hosts := make(map[string]string, len(domains))
 	for _, d := range domains {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,6 +45,17 @@ type BinaryOptions struct {
 func EnsureBinary(ctx context.Context, o BinaryOptions) (string, error) {
 	log := logger(o.Log)
 	bin := o.Binary
+	if bin == "" && o.ModuleDir == "" {
+		// Outside the repository, a static regify-verify running now
+		// (make build makes one) goes into the image as it is.
+		if _, err := moduleRoot(); err != nil {
+			self, serr := StaticSelf()
+			if serr != nil {
+				return "", fmt.Errorf("%w; and this executable cannot go into the image: %v", err, serr)
+			}
+			bin = self
+		}
+	}
 	if bin == "" {
 		tmp, err := os.MkdirTemp("", "regify-verify-bin-")
 		if err != nil {
@@ -105,6 +117,29 @@ func EnsureBinary(ctx context.Context, o BinaryOptions) (string, error) {
 	}
 	log.Info("binary image built", "tag", tag, "took", time.Since(start).Round(time.Millisecond))
 	return tag, nil
+}
+
+// StaticSelf is this executable when it is a static regify-verify binary
+// (no program interpreter: it runs FROM scratch).
+func StaticSelf() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find this executable: %w", err)
+	}
+	if !strings.HasPrefix(filepath.Base(self), "regify-verify") || strings.HasSuffix(self, ".test") {
+		return "", fmt.Errorf("%s is not the regify-verify binary", self)
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", self, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", fmt.Errorf("%s is linked dynamically; build it with CGO_ENABLED=0 (make build does)", self)
+		}
+	}
+	return self, nil
 }
 
 // BuildStatic builds ./cmd/regify-verify of the module in dir (empty: found

@@ -62,3 +62,10 @@ func TestMariaDBFlavour(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticSelfRefusesOthers: only the regify-verify binary itself goes
+// into the image as it runs (this test binary is not it).
+func TestStaticSelfRefusesOthers(t *testing.T) {
+	_, err := StaticSelf()
+	require.ErrorContains(t, err, "is not the regify-verify binary")
+}

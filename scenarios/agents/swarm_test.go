@@ -29,8 +29,9 @@ import (
 // robin behind four of them fails stickiness; the service, the nodes and
 // the lab network are gone after each run, after --swarm-init the swarm
 // is left and its bridge removed; a coordinator stopped by Ctrl-C leaves
-// nothing, and after one killed with SIGKILL 'lab down' removes what it
-// left, the swarm it initialised included.
+// nothing (agents on the host's network, then the lab's nodes as
+// containers), and after one killed with SIGKILL 'lab down' removes what
+// it left, the swarm it initialised included.
 func TestSwarmAgents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a swarm service; skipped with -short")
@@ -129,6 +130,13 @@ func TestSwarmAgents(t *testing.T) {
 	_ = coord.Wait()
 	assertNoneLeft(ctx, t, cli, ours)
 	assertSwarmLeft(ctx, t, cli, init)
+	// The same with the lab's nodes as containers, stopped once its
+	// balancer runs: nodes, service and lab network go too.
+	coord = coordinator("--nodes", "containers")
+	waitFor("balancer", make(client.Filters).Add("label", images.OwnLabel+"=lab-lb"))
+	require.NoError(t, syscall.Kill(-coord.Process.Pid, syscall.SIGINT))
+	_ = coord.Wait()
+	assertNothingOfOursLeft(ctx, t, cli, init)
 
 	// A coordinator killed mid-run (lab nodes as containers) leaves its
 	// service, its nodes and its lab network, and the swarm it
@@ -142,7 +150,14 @@ func TestSwarmAgents(t *testing.T) {
 	require.Len(t, l.Items, 1, "a killed coordinator leaves its balancer container (until the sweep)")
 	out, err := exec.Command(bin, "lab", "down").CombinedOutput()
 	require.NoError(t, err, "lab down: %s", out)
-	assertNoneLeft(ctx, t, cli, ours)
+	assertNothingOfOursLeft(ctx, t, cli, init)
+}
+
+// assertNothingOfOursLeft checks that no agent, no lab node container
+// and no lab network is left, and the swarm a run initialised is left.
+func assertNothingOfOursLeft(ctx context.Context, t *testing.T, cli *client.Client, init bool) {
+	t.Helper()
+	assertNoneLeft(ctx, t, cli, images.OwnLabel+"=agents")
 	for _, role := range []string{"lb", "p1", "p2", "clearing"} {
 		assertNoneLeft(ctx, t, cli, images.OwnLabel+"=lab-"+role)
 	}

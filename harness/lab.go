@@ -782,15 +782,18 @@ func (l *Lab) WaitProvider(ctx context.Context, id string, up bool, bound time.D
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		done := true
+		// Done when the balancer lists the provider's backends, every one
+		// as wanted (an unreadable balancer lists none: not done).
+		seen, done := 0, true
 		for _, p := range l.health().Pools {
 			for _, b := range p.Backends {
-				if b.Provider == id && b.Up != up {
-					done = false
+				if b.Provider == id {
+					seen++
+					done = done && b.Up == up
 				}
 			}
 		}
-		if done {
+		if seen > 0 && done {
 			return nil
 		}
 		select {

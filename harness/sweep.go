@@ -24,7 +24,10 @@ func Sweep(ctx context.Context, all bool, log *slog.Logger) (int, error) {
 		o.Docker = cli
 	}
 	rep, err := cleanup.Sweep(ctx, o)
-	n := len(rep.Containers) + len(rep.Networks) + len(rep.Volumes) + len(rep.TempDirs)
+	n := len(rep.Services) + len(rep.Containers) + len(rep.Networks) + len(rep.Volumes) + len(rep.TempDirs)
+	if rep.LeftSwarm {
+		n++
+	}
 	return n, err
 }
 

@@ -8,8 +8,9 @@ import (
 	"github.com/regify-verify/regify-verify/harness/images"
 )
 
-// labDown sweeps what runs of ours left behind: containers, networks and
-// volumes carrying our run label, and our marked temp dirs. Without --all
+// labDown sweeps what runs of ours left behind: swarm services,
+// containers, networks and volumes carrying our run label, our marked
+// temp dirs, and a swarm a killed run initialised. Without --all
 // only dead runs are swept; --all also removes the objects of live runs.
 func labDown(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "lab down", "lab down [--all]")
@@ -26,7 +27,10 @@ func labDown(ctx context.Context, e *env, args []string) error {
 		o.Docker = cli
 	}
 	rep, err := cleanup.Sweep(ctx, o)
-	fmt.Fprintf(e.stdout, "removed %d containers, %d networks, %d volumes, %d temp dirs; kept %d objects of live runs\n",
-		len(rep.Containers), len(rep.Networks), len(rep.Volumes), len(rep.TempDirs), rep.Kept)
+	fmt.Fprintf(e.stdout, "removed %d swarm services, %d containers, %d networks, %d volumes, %d temp dirs; kept %d objects of live runs\n",
+		len(rep.Services), len(rep.Containers), len(rep.Networks), len(rep.Volumes), len(rep.TempDirs), rep.Kept)
+	if rep.LeftSwarm {
+		fmt.Fprintln(e.stdout, "left the swarm a killed run had initialised (--swarm-init)")
+	}
 	return err
 }

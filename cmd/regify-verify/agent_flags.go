@@ -27,7 +27,7 @@ type agentOptions struct {
 // ("scenario").
 func (o *agentOptions) add(fs *flag.FlagSet, unit string) {
 	fs.IntVar(&o.n, "agents", 0, "split each "+unit+"'s users over N load agents and judge the merged history (0: the load runs in this process)")
-	fs.StringVar(&o.engine, "engine", "local", "where agents run: local (child processes on this machine), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network), kubernetes (the pods of an Indexed Job applied with your kubeconfig, see --agent-image and --agents-advertise; each pod sends from its own address) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere); all but local serve one "+unit+" a run")
+	fs.StringVar(&o.engine, "engine", "local", "where agents run: local (child processes on this machine), docker (plain containers beside the lab's nodes, with --nodes containers), swarm (replicas of a Docker Swarm service from the regify-verify image, on the host's network), kubernetes (the pods of an Indexed Job applied with your kubeconfig, see --agent-image and --agents-advertise; each pod sends from its own address) or remote (they connect to --agents-listen: pods of 'regify-verify agents manifest', or 'regify-verify agent --coordinator URL --index I' anywhere); all but local serve one "+unit+" a run")
 	fs.StringVar(&o.listen, "agents-listen", "127.0.0.1:7000", "with --engine remote, swarm or kubernetes: where agents connect")
 	fs.BoolVar(&o.swarmInit, "swarm-init", false, "with --engine swarm on an engine outside any swarm: make it a single-node swarm for the run and leave the swarm at the end")
 	o.kube.add(fs)
@@ -58,8 +58,8 @@ func checkNodes(nodes string, agents int, engine string) error {
 		return nil
 	case nodes != harness.NodesContainers:
 		return fmt.Errorf("--nodes %q: want %s or %s", nodes, harness.NodesInProcess, harness.NodesContainers)
-	case agents == 0 || engine != "swarm":
-		return errors.New("--nodes containers: the load must come from containers beside the lab's, each with its own address, or the balancer would see every user as this machine; add --agents N --engine swarm (with --swarm-init on an engine outside a swarm)")
+	case agents == 0 || (engine != "swarm" && engine != "docker"):
+		return errors.New("--nodes containers: the load must come from containers beside the lab's, each with its own address, or the balancer would see every user as this machine; add --agents N --engine docker (plain containers) or --engine swarm (with --swarm-init on an engine outside a swarm)")
 	}
 	return nil
 }
@@ -87,10 +87,15 @@ func agentDriver(ctx context.Context, o agentOptions, base *harness.Options, e *
 		return agents.Driver{Agents: o.n, Engine: r, Log: e.log}, func() { _ = r.Close() }, nil
 	case "swarm":
 		return swarmDriver(ctx, o, base, e)
+	case "docker":
+		if o.nodes != harness.NodesContainers {
+			return nil, done, errors.New("--engine docker runs the agents as containers on the lab's network: it needs --nodes containers (agents on this machine's addresses are --engine local)")
+		}
+		return dockerDriver(ctx, o, base, e)
 	case "kubernetes":
 		return kubernetesDriver(ctx, o, e)
 	}
-	return nil, done, fmt.Errorf("--engine %q: want local, swarm, remote or kubernetes", o.engine)
+	return nil, done, fmt.Errorf("--engine %q: want local, docker, swarm, remote or kubernetes", o.engine)
 }
 
 // swarmDriver starts the agents as a swarm service of the regify-verify
@@ -131,6 +136,33 @@ func swarmDriver(ctx context.Context, o agentOptions, base *harness.Options, e *
 		defer cancel()
 		if err := s.Close(cctx); err != nil {
 			e.log.Warn("end the agents' swarm service", "err", err)
+		}
+	}, nil
+}
+
+// dockerDriver starts the agents as plain containers of the regify-verify
+// image (built when missing) on a lab network made for the run, which
+// base's labs use for their nodes.
+func dockerDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
+	done = func() {}
+	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Log: e.log})
+	if err != nil {
+		return nil, done, fmt.Errorf("--engine docker needs the regify-verify image: %w", err)
+	}
+	run, err := cleanup.NewRun()
+	if err != nil {
+		return nil, done, err
+	}
+	d, err := agents.StartDockerOnLab(ctx, agents.DockerOptions{Image: image, Run: run, Log: e.log}, 2*time.Minute)
+	if err != nil {
+		return nil, done, err
+	}
+	base.Nodes, base.Network, base.Image = harness.NodesContainers, d.LabNetwork(), image
+	return agents.Driver{Agents: o.n, Engine: d, OwnAddress: true, Log: e.log}, func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := d.Close(cctx); err != nil {
+			e.log.Warn("remove the agents' containers", "err", err)
 		}
 	}, nil
 }

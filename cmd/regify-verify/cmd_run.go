@@ -26,7 +26,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun runs scenarios in the built-in lab and writes every report.
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|swarm|remote|kubernetes] [--swarm-init]] [--nodes inprocess|containers] [--dry-run]")
+	fs := newFlags(e, "run", "run [--scenario NAME ...] [--fault NAME[:knob=v,...] ...] [--nemesis KEY=V,...] [--scenario-file F] [--seed N] [--out DIR] [--users N] [--rate R] [--duration D] [--parallel N] [--parallel-db N] [--agents N [--engine local|docker|swarm|remote|kubernetes] [--swarm-init]] [--nodes inprocess|containers] [--dry-run]")
 	var names stringList
 	fs.Var(&names, "scenario", "scenario to run (repeatable, or comma separated); default: the whole catalogue (see 'regify-verify list')")
 	var faultSpecs stringList
@@ -43,7 +43,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	dbParallel := fs.Int("parallel-db", scenarios.DefaultDatabaseParallel, "of those, scenarios with the MariaDB pair run at once (they are started first)")
 	var ag agentOptions
 	ag.add(fs, "scenario")
-	nodes := fs.String("nodes", harness.NodesInProcess, "where the lab's balancer, providers and clearing service run: inprocess (the fastest) or containers (each a container of the regify-verify image on a lab network, beside the agents, which then need --engine swarm: the balancer sees every agent's own address, a provider crash is a SIGKILL and a pause a frozen container)")
+	nodes := fs.String("nodes", harness.NodesInProcess, "where the lab's balancer, providers and clearing service run: inprocess (the fastest) or containers (each a container of the regify-verify image on a lab network, beside the agents, which then need --engine docker or swarm: the balancer sees every agent's own address, a provider crash is a SIGKILL and a pause a frozen container)")
 	backend := fs.String("db-backend", "", "how the MariaDB pair runs: docker, process (two local mariadbd) or empty: docker when an engine answers, else process")
 	image := fs.String("mariadb-image", "", "MariaDB/MySQL image to use instead of building one (e.g. mariadb:11.4)")
 	if err := parse(fs, args); err != nil {

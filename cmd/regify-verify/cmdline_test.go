@@ -59,12 +59,13 @@ func TestRunFlagsRefused(t *testing.T) {
 		{[]string{"--agents", "2", "--engine", "kubernetes"}, "--engine kubernetes needs --agent-image"},
 		{[]string{"--agents", "2", "--engine", "kubernetes", "--agent-image", "img", "--kubeconfig", "/nonexistent/kubeconfig"}, "--engine kubernetes: read the kubeconfig"},
 		{[]string{"--agents", "2", "--engine", "kubernetes", "--agent-image", "img", "--agents-advertise", "192.0.2.1"}, "--agents-listen 127.0.0.1:7000 is a loopback address, which pods cannot reach at 192.0.2.1; listen on 192.0.2.1:7000"},
-		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local, swarm, remote or kubernetes`},
+		{[]string{"--agents", "2", "--engine", "moon"}, `--engine "moon": want local, docker, swarm, remote or kubernetes`},
 		{[]string{"--agents", "2", "--engine", "swarm", "--scenario", "provider-crash,neg-round-robin"}, "--engine swarm: agents serve one scenario and end"},
 		{[]string{"--agents", "2", "--engine", "remote", "--scenario", "provider-crash"}, "--engine remote: agents serve one scenario and end"},
 		{[]string{"--nodes", "moon"}, `--nodes "moon": want inprocess or containers`},
 		{[]string{"--nodes", "containers"}, "--nodes containers: the load must come from containers beside the lab's"},
-		{[]string{"--nodes", "containers", "--agents", "2", "--engine", "local"}, "add --agents N --engine swarm"},
+		{[]string{"--nodes", "containers", "--agents", "2", "--engine", "local"}, "add --agents N --engine docker (plain containers) or --engine swarm"},
+		{[]string{"--agents", "2", "--engine", "docker"}, "--engine docker runs the agents as containers on the lab's network: it needs --nodes containers"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {

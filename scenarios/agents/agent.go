@@ -42,8 +42,11 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logger) e
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	started := false
+read:
 	for sc.Scan() {
 		switch cmd := sc.Text(); cmd {
+		case cmdEnd:
+			break read
 		case cmdClock:
 			if err := w.write(msg{Type: msgClock, Clock: time.Now()}); err != nil {
 				return err
@@ -72,7 +75,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logger) e
 			return fmt.Errorf("agent %s: unknown command %q", task.Agent, cmd)
 		}
 	}
-	// The coordinator closed our input: stop a load still running.
+	// The coordinator ended our input: stop a load still running.
 	cancel()
 	return sc.Err()
 }

@@ -69,17 +69,7 @@ func TestKubernetesAgents(t *testing.T) {
 	require.Equal(t, []string{"agent", "--coordinator", CoordinatorURL(o.ManifestOptions)}, args)
 	served := make(chan error, 3)
 	for i := range 3 {
-		go func() {
-			in, out, err := Dial(ctx, remote.URL(), i+1)
-			if err != nil {
-				served <- err
-				return
-			}
-			defer in.Close()
-			err = Serve(ctx, in, out, nil)
-			out.Close()
-			served <- err
-		}()
+		go func() { served <- connectAgent(ctx, remote.URL(), i+1) }()
 	}
 	rec := history.NewRecorder(history.Meta{RunID: "t"})
 	reps, err := Driver{Agents: 3, Engine: k}.Drive(ctx, cfg, lab.CAPEM(), rec)

@@ -21,6 +21,10 @@ import (
 type Remote struct {
 	// Wait bounds how long Start waits for its agent to connect.
 	Wait time.Duration
+	// EndWait bounds how long an agent's exchange stays open after its
+	// input was closed, for its last lines (default 10 s); an agent ends
+	// its half at once when told (cmdEnd).
+	EndWait time.Duration
 
 	srv  *http.Server
 	ln   net.Listener
@@ -116,14 +120,24 @@ func (r *Remote) serveAgent(w http.ResponseWriter, req *http.Request) {
 	default:
 		return // this index is taken: a second agent with it is sent away
 	}
+	// Nothing may be written to the response once this handler returns.
+	defer func() {
+		c.mu.Lock()
+		c.gone = true
+		c.mu.Unlock()
+	}()
 	select {
 	case <-c.closed:
 		// Its input ends now; its output ends when it has stopped. The
 		// body must not be read after this handler returns.
+		endWait := r.EndWait
+		if endWait <= 0 {
+			endWait = 10 * time.Second
+		}
 		select {
 		case <-c.ended:
 		case <-req.Context().Done():
-		case <-time.After(10 * time.Second):
+		case <-time.After(endWait):
 		}
 	case <-c.ended:
 	case <-req.Context().Done():
@@ -152,6 +166,7 @@ type remoteConn struct {
 	rc     *http.ResponseController
 	body   io.Reader
 	once   sync.Once
+	gone   bool          // the handler returned: the response is over
 	closed chan struct{} // the coordinator closed the agent's input
 	ended  chan struct{} // the agent's output ended
 }
@@ -163,6 +178,9 @@ func (c *remoteConn) Out() io.Reader     { return c.body }
 func (c *remoteConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gone {
+		return 0, errors.New("the agent's exchange is over")
+	}
 	select {
 	case <-c.closed:
 		return 0, errors.New("agent input closed")
@@ -175,8 +193,10 @@ func (c *remoteConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the response: the agent's input ends, and it stops.
+// Close ends the agent's input: it is told so in band (the response
+// itself ends only once the agent's request body has), and stops.
 func (c *remoteConn) Close() error {
+	_, _ = c.Write([]byte(cmdEnd + "\n"))
 	c.once.Do(func() { close(c.closed) })
 	return nil
 }

@@ -2,6 +2,8 @@ package agents
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
@@ -29,17 +31,7 @@ func TestRemoteAgents(t *testing.T) {
 	// Agents connect in reverse order, as pods start in any order.
 	served := make(chan error, 3)
 	for _, i := range []int{3, 2, 1} {
-		go func() {
-			in, out, err := Dial(ctx, remote.URL(), i)
-			if err != nil {
-				served <- err
-				return
-			}
-			defer in.Close()
-			err = Serve(ctx, in, out, nil)
-			out.Close()
-			served <- err
-		}()
+		go func() { served <- connectAgent(ctx, remote.URL(), i) }()
 	}
 	rec := history.NewRecorder(history.Meta{RunID: "t"})
 	reps, err := Driver{Agents: 3, Engine: remote}.Drive(ctx, cfg, lab.CAPEM(), rec)
@@ -77,4 +69,45 @@ func TestRemoteAgents(t *testing.T) {
 	assert.Error(t, rerr, "the second agent 7 is sent away: its input ends at once")
 	out.Close()
 	in.Close()
+}
+
+// TestRemoteExchangeEnds: closing an agent's input over HTTP tells the
+// agent in band, so it ends its half and the exchange ends cleanly (the
+// response could not end first: its handler waits for the agent's half).
+func TestRemoteExchangeEnds(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	remote, err := NewRemote("127.0.0.1:0", 10*time.Second)
+	require.NoError(t, err)
+	// Without the in-band end the exchange would stay open until the
+	// test's context ends, and the agent would fail with it.
+	remote.EndWait = time.Hour
+	t.Cleanup(func() { _ = remote.Close() })
+	served := make(chan error, 1)
+	go func() { served <- connectAgent(ctx, remote.URL(), 1) }()
+	conn, err := remote.Start(ctx, Task{Agent: "a1"})
+	require.NoError(t, err)
+	go func() { _, _ = io.Copy(io.Discard, conn.Out()) }() // as the driver reads
+	task := Task{Agent: "a1", Users: 1, AllUsers: 1, SourceIPs: []string{"127.0.10.1"}, CAPEM: testCAPEM(t),
+		Domains: []history.Domain{{Name: "abc.test", PublicIP: "127.0.0.1", HTTPS: "https://abc.test:1/"}}}
+	b, err := json.Marshal(task)
+	require.NoError(t, err)
+	_, err = conn.In().Write(append(b, '\n'))
+	require.NoError(t, err)
+	require.NoError(t, conn.In().Close())
+	require.NoError(t, <-served, "the agent ends on its input's end")
+	require.NoError(t, conn.Wait(), "the exchange ends with the agent's half")
+}
+
+// connectAgent is what a remote agent does: it connects to the
+// coordinator at base as agent i and serves until its input ends.
+func connectAgent(ctx context.Context, base string, i int) error {
+	in, out, err := Dial(ctx, base, i)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	err = Serve(ctx, in, out, nil)
+	out.Close()
+	return err
 }

@@ -38,14 +38,8 @@ func TestSwarmAgents(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cli, err := images.NewDockerClient(ctx)
-	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
-	}
-	defer cli.Close()
+	cli, image := binaryImage(ctx, t)
 	bin, err := harness.Binary()
-	require.NoError(t, err)
-	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Binary: bin, Docker: cli})
 	require.NoError(t, err)
 	info, err := cli.Info(ctx, client.InfoOptions{})
 	require.NoError(t, err)
@@ -78,15 +72,7 @@ func TestSwarmAgents(t *testing.T) {
 		require.NoError(t, eng.Close(ctx))
 		assertNoneLeft(ctx, t, cli, cleanup.LabelRun+"="+run.ID)
 		assertNetworkGone(ctx, t, cli, lab.Name)
-		seen := map[string]bool{}
-		for _, a := range res[0].Report.Agents {
-			require.Len(t, a.SourceIPs, 1, "%s: one container, one address", a.ID)
-			assert.True(t, lab.Subnet.Contains(netip.MustParseAddr(a.SourceIPs[0])), "%s sent from %s, outside the lab network %s", a.ID, a.SourceIPs[0], lab.Subnet)
-			assert.Equal(t, a.SourceIPs, a.SeenAs, "%s: the balancer saw the agent's own address", a.ID)
-			seen[a.SourceIPs[0]] = true
-		}
-		assert.Len(t, seen, n, "every agent its own address")
-		assert.Equal(t, harness.NodesContainers, res[0].Report.Topology.Nodes)
+		assertOwnAddresses(t, res[0], lab, n)
 		return res[0]
 	}
 	good := swarmRun(t, 4, catalogue.ProviderCrash)
@@ -167,6 +153,39 @@ func assertNothingOfOursLeft(ctx context.Context, t *testing.T, cli *client.Clie
 		assert.NotContains(t, n.Name, "-lab", "network %s left", n.Name)
 	}
 	assertSwarmLeft(ctx, t, cli, init)
+}
+
+// binaryImage is a Docker client (closed with the test) and the
+// regify-verify image of the test's binary; without an engine the test
+// is skipped.
+func binaryImage(ctx context.Context, t *testing.T) (*client.Client, string) {
+	t.Helper()
+	cli, err := images.NewDockerClient(ctx)
+	if err != nil {
+		t.Skipf("no Docker engine: %v", err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	bin, err := harness.Binary()
+	require.NoError(t, err)
+	image, err := images.EnsureBinary(ctx, images.BinaryOptions{Binary: bin, Docker: cli})
+	require.NoError(t, err)
+	return cli, image
+}
+
+// assertOwnAddresses checks a run with the lab's nodes as containers and
+// n agents in containers beside them: each agent sent from one address of
+// its own on the lab network, and the balancer saw it as that address.
+func assertOwnAddresses(t *testing.T, res scenarios.Result, lab *harness.LabNetwork, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, a := range res.Report.Agents {
+		require.Len(t, a.SourceIPs, 1, "%s: one container, one address", a.ID)
+		assert.True(t, lab.Subnet.Contains(netip.MustParseAddr(a.SourceIPs[0])), "%s sent from %s, outside the lab network %s", a.ID, a.SourceIPs[0], lab.Subnet)
+		assert.Equal(t, a.SourceIPs, a.SeenAs, "%s: the balancer saw the agent's own address", a.ID)
+		seen[a.SourceIPs[0]] = true
+	}
+	assert.Len(t, seen, n, "every agent its own address")
+	assert.Equal(t, harness.NodesContainers, res.Report.Topology.Nodes)
 }
 
 // assertNetworkGone checks that the network name no longer exists.

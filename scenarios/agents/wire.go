@@ -10,6 +10,10 @@ import (
 const (
 	cmdClock = "clock" // answer with your clock now
 	cmdGo    = "go"    // start the load now
+	// cmdEnd ends the agent's input where closing it cannot be seen: over
+	// HTTP the coordinator's half of the exchange (the response) ends
+	// only after the agent's half has, so the agent is told in band.
+	cmdEnd = "end"
 )
 
 // msg is one line an agent writes.

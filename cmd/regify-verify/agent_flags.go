@@ -70,6 +70,8 @@ func checkNodes(nodes string, agents int, engine string) error {
 func agentDriver(ctx context.Context, o agentOptions, base *harness.Options, e *env) (_ scenarios.LoadDriver, done func(), _ error) {
 	done = func() {}
 	switch {
+	case o.swarmInit && (o.n == 0 || o.engine != "swarm"):
+		return nil, done, errors.New("--swarm-init makes this engine a swarm for --agents N --engine swarm; drop it, or use it with those")
 	case o.n < 0:
 		return nil, done, fmt.Errorf("--agents %d: want 0 (no agents) or more", o.n)
 	case o.n == 0:

@@ -66,6 +66,7 @@ func TestRunFlagsRefused(t *testing.T) {
 		{[]string{"--nodes", "containers"}, "--nodes containers: the load must come from containers beside the lab's"},
 		{[]string{"--nodes", "containers", "--agents", "2", "--engine", "local"}, "add --agents N --engine docker (plain containers) or --engine swarm"},
 		{[]string{"--agents", "2", "--engine", "docker"}, "--engine docker runs the agents as containers on the lab's network: it needs --nodes containers"},
+		{[]string{"--agents", "2", "--engine", "local", "--swarm-init"}, "--swarm-init makes this engine a swarm for --agents N --engine swarm"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {

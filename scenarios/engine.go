@@ -280,14 +280,26 @@ func (r *run) drive(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); r.lag = r.env.Watch(runCtx) }()
-	start := time.Now()
-	r.loadStart = start
+	// The schedule and the timeline start when the load does: agents
+	// may take seconds to start and connect before it (containers, pods),
+	// and a fault injected before any request would bite nobody.
+	began := make(chan time.Time, 1)
+	var once sync.Once
+	r.lcfg.OnStart = func() { once.Do(func() { began <- time.Now() }) }
+	defer func() { r.lcfg.OnStart = nil }()
+	driveStart := time.Now()
+	var start time.Time
 	var faultErr error
 	schedCtx, stopSched := context.WithCancel(runCtx)
 	defer stopSched()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		select {
+		case start = <-began:
+		case <-schedCtx.Done():
+			return // the load never began
+		}
 		if drill != nil {
 			drill.Start = start
 			r.measure, faultErr = r.sc.Drill(schedCtx, drill)
@@ -306,6 +318,14 @@ func (r *run) drive(ctx context.Context) error {
 	stopSched()
 	stopRun()
 	wg.Wait()
+	if start.IsZero() {
+		select {
+		case start = <-began: // it began as the schedule was cancelled
+		default:
+			start = driveStart // it never began
+		}
+	}
+	r.loadStart = start
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("scenario %s interrupted: %w", r.sc.Name, ctx.Err())

@@ -100,6 +100,11 @@ func (d Driver) Drive(ctx context.Context, cfg load.Config, caPEM []byte, sink l
 		r.start = s
 		r.setOffset(clockOf(s, clockSample{}).Offset)
 	}
+	// The load begins now, every agent connected: the fault schedule
+	// starts from here, not from the agents' start-up.
+	if cfg.OnStart != nil {
+		cfg.OnStart()
+	}
 	for _, r := range runs {
 		if err := r.command(cmdGo); err != nil {
 			return nil, fmt.Errorf("agent %s: start its load: %w", r.task.Agent, err)

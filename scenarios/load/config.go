@@ -95,6 +95,10 @@ type Config struct {
 	Password string
 	// CA holds the trust roots; certificates are always verified.
 	CA *x509.CertPool
+	// OnStart, when set, is called once as the load's schedule begins
+	// (after its users are set up; with agents, as they are told to go,
+	// once every agent connected): what the fault schedule starts from.
+	OnStart func()
 	// Dial, when set, replaces the default dialer, which connects a
 	// request for a domain's name to that domain's PublicIP (keeping the
 	// URL's port) so SNI and Host stay the name.

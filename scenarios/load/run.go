@@ -61,6 +61,9 @@ func run(ctx context.Context, cfg Config, sink Sink, newRT func(*Config, *user) 
 	cfg.Logger.Debug("load starting", "users", cfg.Users, "rate", cfg.Rate, "duration", cfg.Duration,
 		"max_requests", cfg.MaxRequests, "seed", cfg.Seed)
 	began := time.Now()
+	if cfg.OnStart != nil {
+		cfg.OnStart()
+	}
 	rt.sched = newSchedule(cfg.Seed, cfg.Rate, began)
 	var hits, stopped uint64
 	// Arrivals still waiting for their user when the load's time is up are

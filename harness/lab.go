@@ -635,7 +635,7 @@ func (l *Lab) WaitBackendsUp(ctx context.Context, bound time.Duration) []string 
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		down := l.downBackends()
+		down := l.downBackends(ctx)
 		if len(down) == 0 {
 			return nil
 		}
@@ -648,9 +648,9 @@ func (l *Lab) WaitBackendsUp(ctx context.Context, bound time.Duration) []string 
 }
 
 // downBackends names the backends the balancer has out of service now.
-func (l *Lab) downBackends() []string {
+func (l *Lab) downBackends(ctx context.Context) []string {
 	var down []string
-	for _, p := range l.health().Pools {
+	for _, p := range l.health(ctx).Pools {
 		for _, b := range p.Backends {
 			if !b.Up {
 				down = append(down, b.Name)
@@ -756,17 +756,17 @@ func (l *Lab) Cleared(ctx context.Context) (map[string]int, error) {
 func (l *Lab) Pair() *Pair { return l.pair }
 
 // BalancerSnapshot is what the balancer's admin endpoint would show.
-func (l *Lab) BalancerSnapshot() lb.Snapshot { return l.health() }
+func (l *Lab) BalancerSnapshot(ctx context.Context) lb.Snapshot { return l.health(ctx) }
 
 // health is the balancer's view of its backends: the in-process
 // balancer's, or what a balancer container's admin endpoint says (every
 // backend down while it cannot be read: a stopped or frozen balancer
 // serves nobody).
-func (l *Lab) health() lb.Snapshot {
+func (l *Lab) health(ctx context.Context) lb.Snapshot {
 	if l.nodes == nil {
 		return l.lb().Health()
 	}
-	s, err := l.adminSnapshot(context.Background(), l.nodes.balancer.addr())
+	s, err := l.adminSnapshot(ctx, l.nodes.balancer.addr())
 	if err != nil {
 		l.log.Debug("balancer admin endpoint", "err", err)
 		return lb.Snapshot{Pools: []lb.PoolStatus{{Name: "(balancer unreachable)", Backends: []lb.BackendStatus{{Name: "balancer", LastError: err.Error()}}}}}
@@ -785,7 +785,7 @@ func (l *Lab) WaitProvider(ctx context.Context, id string, up bool, bound time.D
 		// Done when the balancer lists the provider's backends, every one
 		// as wanted (an unreadable balancer lists none: not done).
 		seen, done := 0, true
-		for _, p := range l.health().Pools {
+		for _, p := range l.health(ctx).Pools {
 			for _, b := range p.Backends {
 				if b.Provider == id {
 					seen++

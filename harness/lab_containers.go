@@ -61,16 +61,17 @@ type containerNodes struct {
 	dir       string // the balancer's configuration and certificates
 }
 
-// nodeLabels are the labels of every container of the lab: the run's
-// (a sweep removes them after a killed run) and the role.
+// labels are the labels of a container of the lab: the run's (a sweep
+// removes it after a killed run) and its role.
 func (c *containerNodes) labels(role string) map[string]string {
 	l := c.run.Labels()
 	l[images.OwnLabel] = "lab-" + role
 	return l
 }
 
-// upContainers brings the clearing service, the providers and the
-// balancer up as containers; the database is up already.
+// upContainers brings the clearing service up as a container, then the
+// database (as any lab gets it), then the providers and the balancer as
+// containers.
 func (l *Lab) upContainers(ctx context.Context) error {
 	cli, err := images.NewDockerClient(ctx)
 	if err != nil {

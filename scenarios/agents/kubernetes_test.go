@@ -38,7 +38,7 @@ func TestKubernetesAgents(t *testing.T) {
 	cs := newFakeKube()
 	remote, err := NewRemote("127.0.0.1:0", 20*time.Second)
 	require.NoError(t, err)
-	o := KubernetesOptions{ManifestOptions: ManifestOptions{Agents: 3, Image: "reg.example/regify-verify:t", RunID: "rv1", Namespace: "load", Port: remote.Port()},
+	o := KubernetesOptions{ManifestOptions: ManifestOptions{Agents: 3, Image: "regify-verify:test", RunID: "rv1", Namespace: "load", Port: remote.Port()},
 		Advertise: "192.0.2.10", Client: cs}
 	k, err := StartKubernetes(ctx, remote, o)
 	require.NoError(t, err)

@@ -157,7 +157,6 @@ func (o Options) withDefaults() (Options, error) {
 		case o.Provider != (ProviderBroken{}):
 			return o, errors.New("lab nodes as containers run no broken provider; negative controls with a broken provider run in process")
 		}
-		o.Providers = ProvidersProcess // each provider is a process of its own
 		// The coordinator's own clients (probes) come from its address
 		// on the lab network; agents' from theirs.
 		o.Plan.Clients = slices.Clone(o.Plan.Clients)
@@ -261,33 +260,34 @@ func Up(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if l.ca, err = pki.NewCA("regify-verify lab " + opts.RunID); err != nil {
 		return nil, fmt.Errorf("lab certificates: %w", err)
 	}
+	up := l.upInProcess
 	if opts.Nodes == NodesContainers {
-		if err := l.upContainers(ctx); err != nil {
-			return nil, err
-		}
-		if err := l.waitHealthy(ctx, 20*time.Second); err != nil {
-			return nil, err
-		}
-		l.log.Info("lab up", "mode", opts.Mode, "database", opts.Database, "nodes", opts.Nodes)
-		return l, nil
+		up = l.upContainers
 	}
-	if err := l.startClearing(ctx); err != nil {
-		return nil, err
-	}
-	if err := l.startDatabase(ctx); err != nil {
-		return nil, err
-	}
-	if err := l.startProviders(ctx); err != nil {
-		return nil, err
-	}
-	if err := l.startBalancer(ctx); err != nil {
+	if err := up(ctx); err != nil {
 		return nil, err
 	}
 	if err := l.waitHealthy(ctx, 20*time.Second); err != nil {
 		return nil, err
 	}
-	l.log.Info("lab up", "mode", opts.Mode, "database", opts.Database)
+	l.log.Info("lab up", "mode", opts.Mode, "database", opts.Database, "nodes", opts.Nodes)
 	return l, nil
+}
+
+// upInProcess brings the clearing service, the database, the providers
+// and the balancer up in this process (providers optionally as child
+// processes).
+func (l *Lab) upInProcess(ctx context.Context) error {
+	if err := l.startClearing(ctx); err != nil {
+		return err
+	}
+	if err := l.startDatabase(ctx); err != nil {
+		return err
+	}
+	if err := l.startProviders(ctx); err != nil {
+		return err
+	}
+	return l.startBalancer(ctx)
 }
 
 func (l *Lab) startClearing(ctx context.Context) error {

@@ -135,16 +135,10 @@ func (n *LabNetwork) Remove(ctx context.Context) error {
 	var errs []error
 	for _, name := range []string{n.Name, n.config} {
 		if name != "" {
-			errs = append(errs, RemoveNetworkWhenFree(ctx, n.cli, name))
+			errs = append(errs, cleanup.RemoveNetworkWhenFree(ctx, n.cli, name))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// RemoveNetworkWhenFree removes a network, retrying for up to 15 s while
-// it is still in use; a network already gone is no error.
-func RemoveNetworkWhenFree(ctx context.Context, cli *client.Client, name string) error {
-	return cleanup.RemoveNetworkWhenFree(ctx, cli, name)
 }
 
 // ListenFree listens on addr even when its IP is not (yet) on this

@@ -59,6 +59,9 @@ type containerNodes struct {
 	providers map[string]*containerNode
 	clearing  *containerNode
 	dir       string // the balancer's configuration and certificates
+	// cutByCrash are the balancer's wires a provider crash cut, for its
+	// restart to mend (crashProviderContainer).
+	cutByCrash map[string]bool
 }
 
 // labels are the labels of a container of the lab: the run's (a sweep
@@ -78,7 +81,7 @@ func (l *Lab) upContainers(ctx context.Context) error {
 		return fmt.Errorf("lab nodes as containers: %w", err)
 	}
 	run := cleanup.RunOf(l.opts.RunID)
-	l.nodes = &containerNodes{cli: cli, run: run, providers: map[string]*containerNode{}}
+	l.nodes = &containerNodes{cli: cli, run: run, providers: map[string]*containerNode{}, cutByCrash: map[string]bool{}}
 	if err := l.startClearingContainer(ctx); err != nil {
 		return err
 	}

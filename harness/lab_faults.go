@@ -34,11 +34,7 @@ func (l *Lab) CrashProvider(ctx context.Context, id string) error {
 		return proc.kill()
 	}
 	if l.nodes != nil {
-		n, err := l.nodes.provider(id)
-		if err != nil {
-			return err
-		}
-		return n.kill(ctx)
+		return l.crashProviderContainer(ctx, id)
 	}
 	p, err := l.provider(id)
 	if err != nil {
@@ -205,6 +201,38 @@ func (l *Lab) BalancerStopped() bool {
 	return l.lbStopped
 }
 
+// crashProviderContainer cuts the balancer's wires to a provider
+// container and kills its process. A killed container does not refuse: packets
+// to its address go unanswered, while the wire has already accepted the
+// balancer's connection. Uncut, the wire held such a request until the
+// restarted provider answered on the address again and then delivered it,
+// seconds after its client had given up (seen: an outdated token
+// delivered late revoked a session its user still held elsewhere). A dead
+// provider's wires are cut, as the in-process crash closes its listeners
+// and live connections; restartProviderContainer mends them.
+func (l *Lab) crashProviderContainer(ctx context.Context, id string) error {
+	n, err := l.nodes.provider(id)
+	if err != nil {
+		return err
+	}
+	// The wires first: a request reaching one between the kill and its
+	// cut would wait on a dial to the dead address (about 3 s here).
+	for _, name := range l.BalancerLinks(id) {
+		cut, err := l.links.IsCut(name)
+		if err != nil {
+			return err
+		}
+		if cut {
+			continue // a link fault's: it mends it
+		}
+		if err := l.links.Cut(name); err != nil {
+			return err
+		}
+		l.nodes.cutByCrash[name] = true
+	}
+	return n.kill(ctx)
+}
+
 // restartProviderContainer starts a killed provider container again and
 // points the balancer's wires at its address, which may have changed.
 func (l *Lab) restartProviderContainer(ctx context.Context, id string) error {
@@ -217,8 +245,15 @@ func (l *Lab) restartProviderContainer(ctx context.Context, id string) error {
 	}
 	l.noteProviderAddr(id, n.addr())
 	for d, addr := range l.Internal()[id] {
-		if err := l.links.Retarget(balancerLink(id, d), addr); err != nil {
+		name := balancerLink(id, d)
+		if err := l.links.Retarget(name, addr); err != nil {
 			return fmt.Errorf("follow restarted provider %s: %w", id, err)
+		}
+		if l.nodes.cutByCrash[name] {
+			if err := l.links.Restore(name); err != nil {
+				return err
+			}
+			delete(l.nodes.cutByCrash, name)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,10 +68,12 @@ func TestContainerNodes(t *testing.T) {
 
 	require.NoError(t, lab.CrashProvider(ctx, "p1"))
 	assert.Equal(t, "exited", state("p1"), "a crash kills the container's process")
+	assert.Equal(t, []bool{true, true}, cutLinks(lab, "p1"), "and cuts the balancer's wires to it: a dead container does not refuse")
 	require.NoError(t, lab.WaitProvider(ctx, "p1", false, bound), "the balancer takes it out")
 	require.NoError(t, lab.RestartProvider(ctx, "p1"))
 	assert.Equal(t, "running", state("p1"))
 	require.NoError(t, lab.WaitProvider(ctx, "p1", true, bound), "a restarted provider comes back on its address")
+	assert.Equal(t, []bool{false, false}, cutLinks(lab, "p1"), "its wires are mended")
 
 	require.NoError(t, lab.PauseProvider(ctx, "p2", true))
 	assert.Equal(t, "paused", state("p2"), "a pause freezes the container")
@@ -87,4 +90,16 @@ func TestContainerNodes(t *testing.T) {
 	l, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", cleanup.LabelRun+"="+run.ID+"-nodes")})
 	require.NoError(t, err)
 	assert.Empty(t, l.Items, "the lab's containers are removed")
+}
+
+// cutLinks says, for each of the balancer's wires to provider, whether it
+// is cut.
+func cutLinks(lab *Lab, provider string) []bool {
+	var out []bool
+	for _, st := range lab.LinkStates() {
+		if slices.Contains(lab.BalancerLinks(provider), st.Name) {
+			out = append(out, st.Cut)
+		}
+	}
+	return out
 }

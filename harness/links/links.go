@@ -98,6 +98,17 @@ func (l *Links) Cut(name string) error {
 	return nil
 }
 
+// IsCut reports whether the link is cut now.
+func (l *Links) IsCut(name string) (bool, error) {
+	p, err := l.get(name)
+	if err != nil {
+		return false, err
+	}
+	p.Lock()
+	defer p.Unlock()
+	return !p.Enabled, nil
+}
+
 // Restore reopens a cut link on the same address.
 func (l *Links) Restore(name string) error {
 	p, err := l.get(name)
